@@ -85,3 +85,85 @@ def test_dumped_states_follow_the_contract_and_reload(workdir):
         expected = module(inputs)[0].detach().numpy()
         got = pd.DataFrame(first["prediction"].tolist()).to_numpy()
         assert abs(got - expected).max() < 1e-5
+
+
+def test_rssviz_tables_hold_the_numbers_behind_the_views(workdir):
+    from rnnatlas.analysis.csl_metrics import csl_errors
+    from rnnatlas.analysis.projection import clause_labels
+    from rnnatlas.data.csl import CSLGrammar
+
+    test_split = pd.read_parquet(workdir / "results/data/csl-n4/test.parquet")
+    test_split = test_split.set_index("sentence_id")
+    for model in ("esn", "lstm"):
+        base = workdir / f"results/analysis/csl/rssviz/{model}"
+        emb = pd.read_parquet(base / "embedding.parquet")
+        metrics = json.loads((base / "metrics.json").read_text())
+        fit = emb[emb["role"] == "fit"]
+        sentences = fit[fit["sequence_id"] >= 0]
+        assert sentences["sequence_id"].nunique() == 100  # csl.rssviz.sentences in ci.yaml
+        assert int(sentences["final"].sum()) == 100
+        assert metrics["unique_states"] == fit["unique_id"].nunique() < len(fit)
+        assert (fit["t"] == -1).sum() == (1 if model == "lstm" else 0)  # LSTM initial state
+        for _, words in list(sentences.groupby("sequence_id"))[:20]:
+            assert words["clause"].tolist() == clause_labels(words["token"].tolist())
+        # error classes against the exact/valid errors of the metric module (another code path)
+        finals = sentences[sentences["final"]].set_index("sequence_id")
+        labels = states.metadata(workdir / f"results/states/csl-n4/{model}/seed0/test.parquet")[
+            "output_labels"
+        ]
+        errors = csl_errors(
+            finals[labels].to_numpy(), test_split.loc[finals.index].reset_index(), CSLGrammar(4)
+        )
+        exact = (finals["error_class"] == 8).mean()
+        valid = finals["error_class"].isin([4, 5, 7, 8]).mean()
+        assert exact == pytest.approx(1 - errors["exact_error"])
+        assert valid == pytest.approx(1 - errors["valid_error"])
+        assert 0.5 < metrics["trustworthiness"] <= 1
+        trajectory = emb[emb["role"] == "trajectory"]
+        assert trajectory["token"].tolist()[1:-1] == (
+            [
+                "a",
+                "green",
+                "glass",
+                "is",
+                "on",
+                "the",
+                "left",
+                "and",
+                "that",
+                "is",
+                "a",
+                "orange",
+                "cup",
+            ]
+        )
+        html = (workdir / f"results/figures/csl/rssviz/{model}.html").read_text()
+        assert "<script src=" not in html and "vg-tooltip" in html
+
+
+def test_training_animation_and_units(workdir):
+    from PIL import Image
+
+    esn = json.loads(
+        (workdir / "results/analysis/csl/rssviz_training/esn/training.json").read_text()
+    )
+    # the online readout re-run frame by frame ends on the trained model's readout
+    assert esn["final_readout_max_abs_diff"] < 1e-6
+    assert esn["stages"] == [0, 100, 1000]
+    lstm = json.loads(
+        (workdir / "results/analysis/csl/rssviz_training/lstm/training.json").read_text()
+    )
+    assert lstm["stages"] == [0, 1, 3]  # epochs 0..3 saved in ci
+    for model in ("esn", "lstm"):
+        with Image.open(workdir / f"results/figures/csl/rssviz/{model}_training.gif") as gif:
+            assert gif.n_frames == 3
+        summary = json.loads(
+            (workdir / f"results/analysis/csl/units/{model}/summary.json").read_text()
+        )
+        poly = pd.read_parquet(workdir / f"results/analysis/csl/units/{model}/polyvalent.parquet")
+        assert summary["n_polyvalent"] == len(poly)
+        assert (poly["lists"] >= 5).all()
+    panels = pd.read_parquet(workdir / "results/analysis/csl/rssviz_hyper/panels.parquet")
+    assert sorted(panels["spectral_radius"]) == [0.5, 1.1]
+    page = (workdir / "results/report/index.html").read_text()
+    assert "csl.rssviz.lstm.trustworthiness" in page and "data:image/gif;base64" in page

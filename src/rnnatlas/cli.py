@@ -103,6 +103,88 @@ def _add_figures(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="figure directory")
 
 
+def _floats(text: str) -> list[float]:
+    return [float(p) for p in text.split(",") if p]
+
+
+def _json_list(text: str) -> list:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({err}): {text[:80]}") from err
+    if not isinstance(value, list):
+        raise argparse.ArgumentTypeError("expected a JSON list")
+    return value
+
+
+def _add_rssviz(sub) -> None:
+    p = sub.add_parser("csl-rssviz", help="RSSviz: UMAP layout of a model's dumped test states")
+    p.add_argument("--states", type=Path, required=True, help="states Parquet file")
+    p.add_argument("--model", type=Path, required=True, help="model directory")
+    p.add_argument("--data", type=Path, required=True, help="corpus directory")
+    p.add_argument("--out", type=Path, required=True, help="analysis directory")
+    p.add_argument("--sentences", type=int, default=200)
+    p.add_argument("--state", help="state column (default: x for an ESN, c0 for an LSTM)")
+    p.add_argument("--umap", type=_json, default={})
+    p.add_argument("--random-state", type=int, default=42)
+    p.add_argument("--trajectories", type=_json_list, default=[], help="JSON list of sentences")
+    p.add_argument("--decode", type=_json, default={"beta": 1.0, "threshold": 1.3})
+    p.add_argument("--trust-neighbors", type=int, default=10)
+
+    p = sub.add_parser("csl-rssviz-figures", help="draw the RSSviz views + interactive HTML")
+    p.add_argument("--embedding", type=Path, required=True)
+    p.add_argument("--outputs", type=_json_list, required=True, help="output labels, JSON list")
+    p.add_argument("--title", required=True)
+    p.add_argument("--prefix", required=True, help="file name prefix of the figures")
+    p.add_argument("--out", type=Path, required=True, help="figure directory")
+
+    p = sub.add_parser("csl-rssviz-training", help="animated RSSviz across training")
+    p.add_argument("--embedding", type=Path, required=True)
+    p.add_argument("--states", type=Path, required=True)
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="analysis directory")
+    p.add_argument("--figures", type=Path, required=True)
+    p.add_argument("--name", required=True, help="figure name (GIF + film strip)")
+    p.add_argument("--stages", type=_ints, required=True, help="ESN: sentences; LSTM: epochs")
+    p.add_argument("--outputs", type=_json_list, required=True)
+    p.add_argument("--decode", type=_json, default={"beta": 1.0, "threshold": 1.3})
+    p.add_argument("--state", default="c0")
+    p.add_argument("--umap", type=_json, default={})
+    p.add_argument("--random-state", type=int, default=42)
+
+    p = sub.add_parser("csl-rssviz-hyper", help="RSSviz of untrained reservoirs over a grid")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--spec", type=_json, required=True, help="the ESN's config as JSON")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--figures", type=Path, required=True)
+    p.add_argument("--spectral-radius", type=_floats, required=True)
+    p.add_argument("--leak", type=_floats, required=True)
+    p.add_argument("--input-scaling", type=_floats, required=True)
+    p.add_argument("--sentences", type=int, default=200)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--umap", type=_json, default={})
+    p.add_argument("--random-state", type=int, default=42)
+    p.add_argument("--trust-neighbors", type=int, default=10)
+
+
+def _add_units(sub) -> None:
+    p = sub.add_parser("csl-units", help="internal units: readout weights and unit activity")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--states", type=Path, required=True)
+    p.add_argument("--tables", type=Path, required=True)
+    p.add_argument("--figures", type=Path, required=True)
+    p.add_argument("--sentence", required=True)
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--polyvalent-min", type=int, default=5)
+    p.add_argument("--connected-output", type=int, default=0)
+    p.add_argument("--connected-k", type=int, default=10)
+    p.add_argument("--delta-sentences", type=int, default=100)
+    p.add_argument("--state")
+    p.add_argument("--seed", type=int, default=42)
+
+
 def _add_report(sub) -> None:
     p = sub.add_parser("report", help="claims.json and the HTML report")
     p.add_argument("--config", type=_json, required=True, help="the validated config as JSON")
@@ -114,6 +196,7 @@ def _add_report(sub) -> None:
     p.add_argument("--cards", type=Path, nargs="*", default=[])
     p.add_argument("--out", type=Path, required=True, help="report directory")
     p.add_argument("--presets-root", type=Path, default=Path("."), help="holds config.yaml")
+    p.add_argument("--analysis", type=Path, help="results/analysis/csl: visual analyses' tables")
 
 
 def _add_checks(sub) -> None:
@@ -135,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_collect,
         _add_states,
         _add_figures,
+        _add_rssviz,
+        _add_units,
         _add_report,
         _add_checks,
     ):
@@ -175,12 +260,14 @@ def run(args: argparse.Namespace) -> None:
         from rnnatlas.figures.csl import draw_all
 
         draw_all(args.runs, args.units, args.sentences, args.bow, args.histories, args.out)
+    elif args.step.startswith("csl-rssviz") or args.step == "csl-units":
+        _run_visual(args)
     elif args.step == "report":
         from rnnatlas.report.build import build_report
 
         build_report(
             args.config, args.runs, args.units, args.sentences, args.bow, args.figures,
-            args.cards, args.out, presets_root=args.presets_root,
+            args.cards, args.out, presets_root=args.presets_root, analysis=args.analysis,
         )  # fmt: skip
     elif args.step == "check-config":
         from rnnatlas.config import load_config
@@ -193,6 +280,57 @@ def run(args: argparse.Namespace) -> None:
         schema = validate(args.path)
         print(f"{args.path}: valid states file; columns {schema.names}")
         print(f"metadata: {metadata(args.path)}")
+
+
+def _run_visual(args: argparse.Namespace) -> None:
+    """The visual analyses of the CSL paper (RSSviz, its animation and grid, internal units)."""
+    if args.step == "csl-rssviz":
+        from rnnatlas.experiments.csl_rssviz import rssviz_step
+
+        rssviz_step(
+            args.states, args.model, args.data, args.out, sentences=args.sentences,
+            state=args.state, umap=args.umap, random_state=args.random_state,
+            trajectories=args.trajectories, decode=args.decode,
+            trust_neighbors=args.trust_neighbors,
+        )  # fmt: skip
+    elif args.step == "csl-rssviz-figures":
+        import pandas as pd
+
+        from rnnatlas.figures.interactive import rssviz_html
+        from rnnatlas.figures.rssviz import draw_views
+
+        table = pd.read_parquet(args.embedding)
+        draw_views(table, args.outputs, args.title, args.out, args.prefix)
+        fitted = table[table["role"] == "fit"].drop_duplicates("unique_id")
+        rssviz_html(fitted, args.out / f"{args.prefix}.html", f"RSSviz: {args.title}")
+    elif args.step == "csl-rssviz-training":
+        from rnnatlas.experiments.csl_rssviz_training import training_step
+
+        card = json.loads((args.model / "model.json").read_text())
+        training_step(
+            card["kind"], args.embedding, args.states, args.model, args.data, args.out,
+            args.figures, args.name, stages=args.stages, outputs=args.outputs,
+            decode=args.decode, state=args.state, umap=args.umap,
+            random_state=args.random_state,
+        )  # fmt: skip
+    elif args.step == "csl-rssviz-hyper":
+        from rnnatlas.experiments.csl_rssviz_hyper import hyper_step
+
+        hyper_step(
+            args.data, args.spec, args.out, args.figures, spectral_radius=args.spectral_radius,
+            leak=args.leak, input_scaling=args.input_scaling, sentences=args.sentences,
+            seed=args.seed, umap=args.umap, random_state=args.random_state,
+            trust_neighbors=args.trust_neighbors,
+        )  # fmt: skip
+    elif args.step == "csl-units":
+        from rnnatlas.experiments.csl_units import units_step
+
+        units_step(
+            args.model, args.data, args.states, args.tables, args.figures, args.sentence,
+            top_k=args.top_k, polyvalent_min=args.polyvalent_min,
+            connected_output=args.connected_output, connected_k=args.connected_k,
+            delta_sentences=args.delta_sentences, state=args.state, seed=args.seed,
+        )  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

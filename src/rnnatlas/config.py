@@ -150,6 +150,14 @@ def reference_errors(config: Mapping) -> list[str]:
     check("csl.states.models", csl["states"]["models"])
     check("csl.esn_units.model", [csl["esn_units"]["model"]], kind="esn")
     check("csl.esn_sentences.model", [csl["esn_sentences"]["model"]], kind="esn")
+    check("csl.rssviz.models", csl["rssviz"]["models"])
+    check("csl.rssviz.hyperparameters.model", [csl["rssviz"]["hyperparameters"]["model"]], "esn")
+    not_dumped = [m for m in csl["rssviz"]["models"] if m not in csl["states"]["models"]]
+    if not_dumped:
+        problems.append(
+            f"csl.rssviz.models: {not_dumped[0]!r} has no dumped states; add it to "
+            "csl.states.models (RSSviz reads the states files)"
+        )
     corpus = csl["corpus"]
     for key in ("train", "test", "validation"):
         if sum(corpus[key]) == 0:

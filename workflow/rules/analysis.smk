@@ -69,3 +69,170 @@ rule csl_collect:
     shell:
         "rnnatlas csl-collect --runs-out {output.runs} --summary-out {output.summary}"
         " {input} > {log} 2>&1"
+
+
+rule csl_rssviz:
+    input:
+        unpack(model_inputs),
+    output:
+        embedding="results/analysis/csl/rssviz/{model}/embedding.parquet",
+        nesting="results/analysis/csl/rssviz/{model}/nesting.parquet",
+        metrics="results/analysis/csl/rssviz/{model}/metrics.json",
+    log:
+        "logs/analysis/rssviz/{model}.log",
+    benchmark:
+        "results/benchmarks/analysis/rssviz/{model}.tsv"
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        data=lambda wildcards, input: os.path.dirname(input.card),
+        out=lambda wildcards, output: os.path.dirname(output.metrics),
+        state=rssviz_state,
+        umap=as_json(RSSVIZ["umap"]),
+        trajectories=as_json(RSSVIZ["trajectories"]),
+        decode=as_json(CSL["decode"]),
+    shell:
+        "rnnatlas csl-rssviz --states {input.states} --model {params.model} --data {params.data}"
+        " --out {params.out} --sentences {RSSVIZ[sentences]} --state {params.state}"
+        " --umap '{params.umap}' --random-state {RSSVIZ[random_state]}"
+        " --trajectories '{params.trajectories}' --decode '{params.decode}'"
+        " --trust-neighbors {RSSVIZ[trust_neighbors]} > {log} 2>&1"
+
+
+rule csl_rssviz_training:
+    input:
+        unpack(model_inputs),
+        embedding="results/analysis/csl/rssviz/{model}/embedding.parquet",
+    output:
+        frames="results/analysis/csl/rssviz_training/{model}/frames.parquet",
+        errors="results/analysis/csl/rssviz_training/{model}/frame_errors.parquet",
+        summary="results/analysis/csl/rssviz_training/{model}/training.json",
+        gif="results/figures/csl/rssviz/{model}_training.gif",
+        png=report(
+            "results/figures/csl/rssviz/{model}_training.png",
+            caption="../report/rssviz_training.rst",
+            category="CSL visual analyses",
+        ),
+        svg="results/figures/csl/rssviz/{model}_training.svg",
+    log:
+        "logs/analysis/rssviz_training/{model}.log",
+    benchmark:
+        "results/benchmarks/analysis/rssviz_training/{model}.tsv"
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        data=lambda wildcards, input: os.path.dirname(input.card),
+        out=lambda wildcards, output: os.path.dirname(output.summary),
+        figures=lambda wildcards, output: os.path.dirname(output.gif),
+        stages=training_stages,
+        state=rssviz_state,
+        outputs=as_json(RSSVIZ["outputs"]),
+        umap=as_json(RSSVIZ["umap"]),
+        decode=as_json(CSL["decode"]),
+    shell:
+        "rnnatlas csl-rssviz-training --embedding {input.embedding} --states {input.states}"
+        " --model {params.model} --data {params.data} --out {params.out}"
+        " --figures {params.figures} --name {wildcards.model}_training"
+        " --stages {params.stages} --outputs '{params.outputs}' --decode '{params.decode}'"
+        " --state {params.state} --umap '{params.umap}'"
+        " --random-state {RSSVIZ[random_state]} > {log} 2>&1"
+
+
+rule csl_rssviz_hyperparameters:
+    input:
+        corpus_files(MAIN_DATASET),
+    output:
+        table="results/analysis/csl/rssviz_hyper/hyperparameters.parquet",
+        panels="results/analysis/csl/rssviz_hyper/panels.parquet",
+        summary="results/analysis/csl/rssviz_hyper/hyperparameters.json",
+        png=report(
+            "results/figures/csl/rssviz/hyperparameters.png",
+            caption="../report/rssviz_hyperparameters.rst",
+            category="CSL visual analyses",
+        ),
+        svg="results/figures/csl/rssviz/hyperparameters.svg",
+    log:
+        "logs/analysis/rssviz_hyperparameters.log",
+    benchmark:
+        "results/benchmarks/analysis/rssviz_hyperparameters.tsv"
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: config["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        data=lambda wildcards, input: os.path.dirname(input[0]),
+        out=lambda wildcards, output: os.path.dirname(output.panels),
+        figures=lambda wildcards, output: os.path.dirname(output.png),
+        spec=as_json(CSL["models"][RSSVIZ["hyperparameters"]["model"]]),
+        radius=",".join(map(str, RSSVIZ["hyperparameters"]["spectral_radius"])),
+        leak=",".join(map(str, RSSVIZ["hyperparameters"]["leak"])),
+        scaling=",".join(map(str, RSSVIZ["hyperparameters"]["input_scaling"])),
+        umap=as_json(RSSVIZ["umap"]),
+    shell:
+        "rnnatlas csl-rssviz-hyper --data {params.data} --spec '{params.spec}'"
+        " --out {params.out} --figures {params.figures} --spectral-radius {params.radius}"
+        " --leak {params.leak} --input-scaling {params.scaling}"
+        " --sentences {RSSVIZ[sentences]} --seed {STATES_SEED} --umap '{params.umap}'"
+        " --random-state {RSSVIZ[random_state]}"
+        " --trust-neighbors {RSSVIZ[trust_neighbors]} > {log} 2>&1"
+
+
+rule csl_units:
+    input:
+        unpack(model_inputs),
+    output:
+        summary="results/analysis/csl/units/{model}/summary.json",
+        tables=multiext(
+            "results/analysis/csl/units/{model}/",
+            "winglet.parquet",
+            "top_units.parquet",
+            "polyvalent.parquet",
+            "sentence_deltas.parquet",
+            "connected_deltas.parquet",
+            "output_activations.parquet",
+        ),
+        png=[
+            report(
+                f"results/figures/csl/units/{{model}}/{name}.png",
+                caption="../report/units.rst",
+                category="CSL visual analyses",
+            )
+            for name in UNIT_FIGURES
+        ],
+        svg=[f"results/figures/csl/units/{{model}}/{name}.svg" for name in UNIT_FIGURES],
+    log:
+        "logs/analysis/units/{model}.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        data=lambda wildcards, input: os.path.dirname(input.card),
+        tables=lambda wildcards, output: os.path.dirname(output.summary),
+        figures=lambda wildcards, output: os.path.dirname(output.png[0]),
+        state=rssviz_state,
+        units=CSL["units"],
+    shell:
+        "rnnatlas csl-units --model {params.model} --data {params.data} --states {input.states}"
+        " --tables {params.tables} --figures {params.figures}"
+        " --sentence '{params.units[sentence]}' --top-k {params.units[top_k]}"
+        " --polyvalent-min {params.units[polyvalent_min]}"
+        " --connected-output {params.units[connected_output]}"
+        " --connected-k {params.units[connected_k]}"
+        " --delta-sentences {params.units[delta_sentences]} --state {params.state}"
+        " --seed {RSSVIZ[random_state]} > {log} 2>&1"

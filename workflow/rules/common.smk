@@ -23,6 +23,7 @@ wildcard_constraints:
     dataset=r"csl-n\d+(-center)?(-juven)?",
     seed=r"\d+",
     sweep="units|sentences",
+    model="|".join(CSL["models"]),
 
 
 def dataset_name(n_objects, juven=False):
@@ -148,3 +149,66 @@ def resume_dir(wildcards):
     spec = model_spec(wildcards)
     key = hashlib.sha256(spec.encode()).hexdigest()[:12]
     return f"results/resume/{wildcards.dataset}/{wildcards.model}/seed{wildcards.seed}/{key}"
+
+
+RSSVIZ = CSL["rssviz"]
+STATES_SEED = CSL["states"]["seed"]
+RSSVIZ_VIEWS = ["trajectories", "final_states", "clauses", "outputs", "error_map"]
+UNIT_FIGURES = [
+    "winglet",
+    "polyvalent_deltas",
+    "connected_deltas",
+    "cell_units",
+    "output_activations",
+]
+
+
+def states_file(model):
+    return f"results/states/{MAIN_DATASET}/{model}/seed{STATES_SEED}/test.parquet"
+
+
+def main_model_dir(model):
+    return model_dir(MAIN_DATASET, model, STATES_SEED)
+
+
+def rssviz_state(wildcards):
+    return RSSVIZ["state"][CSL["models"][wildcards.model]["kind"]]
+
+
+def training_stages(wildcards):
+    kind = CSL["models"][wildcards.model]["kind"]
+    key = "esn_sentences" if kind == "esn" else "lstm_epochs"
+    return ",".join(map(str, RSSVIZ["training"][key]))
+
+
+def model_inputs(wildcards):
+    """What a visual analysis of a trained model reads: model, states, corpus, checkpoints."""
+    files = {
+        "model": f"{main_model_dir(wildcards.model)}/model.pt",
+        "states": states_file(wildcards.model),
+        "card": f"results/data/{MAIN_DATASET}/card.json",
+    }
+    if CSL["models"][wildcards.model]["kind"] == "lstm":
+        files["checkpoints"] = f"{main_model_dir(wildcards.model)}/checkpoints"
+    return files
+
+
+def visual_outputs():
+    """Every table and figure of the visual analyses (RSSviz, animations, grid, units)."""
+    files = []
+    for model in RSSVIZ["models"]:
+        files += [
+            f"results/analysis/csl/rssviz/{model}/metrics.json",
+            f"results/analysis/csl/rssviz/{model}/nesting.parquet",
+            f"results/analysis/csl/rssviz_training/{model}/training.json",
+            f"results/figures/csl/rssviz/{model}.html",
+            f"results/figures/csl/rssviz/{model}_training.gif",
+            f"results/analysis/csl/units/{model}/summary.json",
+        ]
+        files += [f"results/figures/csl/rssviz/{model}_{v}.png" for v in RSSVIZ_VIEWS]
+        files += [f"results/figures/csl/units/{model}/{f}.png" for f in UNIT_FIGURES]
+    files += [
+        "results/analysis/csl/rssviz_hyper/panels.parquet",
+        "results/figures/csl/rssviz/hyperparameters.png",
+    ]
+    return files

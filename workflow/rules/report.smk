@@ -6,6 +6,7 @@ rule report:
         sentences="results/experiments/csl/esn_sentences.parquet",
         bow="results/experiments/csl/bow.parquet",
         cards=csl_cards(),
+        visual=visual_outputs(),
     output:
         html=report(
             "results/report/index.html",
@@ -27,4 +28,5 @@ rule report:
     shell:
         "rnnatlas report --config '{params.config}' --runs {input.runs} --units {input.units}"
         " --sentences {input.sentences} --bow {input.bow} --figures results/figures/csl"
-        " --cards {input.cards} --presets-root {params.root} --out results/report > {log} 2>&1"
+        " --cards {input.cards} --presets-root {params.root} --analysis results/analysis/csl"
+        " --out results/report > {log} 2>&1"

@@ -41,7 +41,8 @@ def load_presets(root: Path = Path(".")) -> dict[str, dict]:
 
 def _img(path: Path, alt: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+    mime = "image/gif" if path.suffix == ".gif" else "image/png"
+    return f'<img src="data:{mime};base64,{data}" alt="{html.escape(alt)}">'
 
 
 def _fmt(value) -> str:
@@ -92,7 +93,12 @@ th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-
 
 
 def render(
-    config: Mapping, claims: Sequence[Mapping], figures: Path, table_html: str, cards: Sequence
+    config: Mapping,
+    claims: Sequence[Mapping],
+    figures: Path,
+    table_html: str,
+    cards: Sequence,
+    visual_html: str = "",
 ) -> str:
     counts = {v: sum(c["verdict"] == v for c in claims) for v in VERDICT_CLASS}
     summary = "".join(f"<span class='{VERDICT_CLASS[v]}'>{n} {v}</span>" for v, n in counts.items())
@@ -128,6 +134,7 @@ Juven &amp; Hinaut's reference numbers are {html.escape(reference.JUVEN_PROTOCOL
 <th>outputs</th><th>input words</th></tr>{card_rows}</table>
 <h3>Figures</h3>
 {"".join(figure_html)}
+{visual_html}
 <h2>Claims</h2>
 <p>Tolerances for Juven's numbers: 1.96·sqrt(sd²(1/k + 1/5) + 2p(1−p)/n) percentage points — the
 seed-to-seed sd of our k networks (assumed equal for Juven's 5), plus the sampling noise of an
@@ -148,7 +155,11 @@ def build_report(
     cards: Sequence[Path],
     out_dir: Path,
     presets_root: Path = Path("."),
+    analysis: Path | None = None,
 ) -> list[dict]:
+    from rnnatlas.report.visual import load_visual, visual_section
+
+    visual = load_visual(config, analysis) if analysis is not None else {}
     loaded_cards = [json.loads(Path(p).read_text()) for p in cards]
     results = Results(
         runs=pd.read_parquet(runs),
@@ -160,12 +171,14 @@ def build_report(
             for c in loaded_cards
             if not c["center"] and c.get("protocol", "variengien") == "variengien"
         },
+        visual=visual,
     )
     claims = check_all(config, results, load_presets(presets_root))
     write_json(out_dir / "claims.json", claims)
     table_path = figures / "error_table.html"
     table_html = table_path.read_text() if table_path.exists() else ""
-    page = render(config, claims, figures, table_html, loaded_cards)
+    visual_html = visual_section(config, visual, figures, out_dir) if visual else ""
+    page = render(config, claims, figures, table_html, loaded_cards, visual_html)
     with atomic_path(out_dir / "index.html") as tmp:
         tmp.write_text(page)
     return claims

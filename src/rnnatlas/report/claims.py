@@ -31,6 +31,7 @@ class Results:
     sentences: pd.DataFrame  # ESN training-sentences sweep
     bow: pd.DataFrame
     cards: Mapping[int, dict]  # n_objects -> corpus card
+    visual: Mapping | None = None  # {"rssviz": {model: metrics}, "units": {model: summary}, ...}
 
 
 @dataclass
@@ -457,8 +458,10 @@ def registry() -> list[Claim]:
 
 def check_all(config: Mapping, results: Results, presets: Mapping[str, Mapping] = ()) -> list[dict]:
     """Every claim with its verdict; `checkable_at` lists the presets where it can be checked."""
+    from rnnatlas.report import claims_visual
+
     records = []
-    for claim in registry():
+    for claim in registry() + claims_visual.registry():
         record = claim.check(config, results)
         record["checkable_at"] = [
             name for name, preset in dict(presets).items() if claim.requires(preset) is None

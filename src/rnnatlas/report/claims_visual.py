@@ -1,0 +1,147 @@
+"""Claims behind the CSL pictures (RSSviz, internal units): what the paper leaves qualitative,
+made measurable. Thresholds are ours and stated in each claim."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rnnatlas.report.claims import (
+    CSL_PAPER,
+    NOT_CHECKED,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    Claim,
+    Outcome,
+    _lstm_is_paper,
+)
+
+TRUST_THRESHOLD = 0.90  # trustworthiness at which a 2-D layout is read as faithful
+SPEARMAN_THRESHOLD = -0.9  # nesting must shrink steadily with the shared prefix
+R2_THRESHOLD = 0.9  # ... and geometrically (a straight line in log scale)
+
+
+def _rssviz_requires(model: str):
+    def requires(config: Mapping) -> str | None:
+        csl = config["csl"]
+        if model not in csl["rssviz"]["models"]:
+            return f"{model} is not in csl.rssviz.models"
+        if model not in csl["models"]:
+            return f"no model named {model!r}"
+        return None
+
+    return requires
+
+
+def _rssviz(results, model: str) -> Mapping | None:
+    return (results.visual or {}).get("rssviz", {}).get(model)
+
+
+def _trustworthiness(model: str) -> Claim:
+    def evaluate(results, config):
+        metrics = _rssviz(results, model)
+        if metrics is None:
+            return Outcome(None, NOT_CHECKED, detail="no RSSviz metrics in the results")
+        value = round(metrics["trustworthiness"], 4)
+        ok = value >= TRUST_THRESHOLD
+        detail = (
+            f"sklearn trustworthiness, k={metrics['trust_neighbors']}, on "
+            f"{metrics['unique_states']:,} unique states of {metrics['sentences']} sentences "
+            f"(state {metrics['state']}); threshold {TRUST_THRESHOLD}"
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, TRUST_THRESHOLD, detail)
+
+    return Claim(
+        id=f"csl.rssviz.{model}.trustworthiness",
+        paper=CSL_PAPER,
+        what=f"the RSSviz layout of the {model} states is faithful to the state space "
+        "(the paper reads its views as such; we require trustworthiness >= 0.90)",
+        paper_value="faithful (qualitative)",
+        unit="trustworthiness",
+        source="[text] RSSviz figures; the threshold is ours",
+        requires=_rssviz_requires(model),
+        evaluate=evaluate,
+    )
+
+
+def _nesting_text(summary: Mapping) -> str:
+    if summary.get("r2") is None:
+        return "too few prefix lengths"
+    return (
+        f"ratio {summary['first_ratio']:.2f} -> {summary['last_ratio']:.2f} over prefix lengths "
+        f"{summary['lengths'][0]}..{summary['lengths'][1]}, x{summary['factor']:.3f} per word, "
+        f"R2 {summary['r2']:.2f}, Spearman {summary['spearman']:.2f}"
+    )
+
+
+def _fractal(model: str = "lstm", other: str = "esn") -> Claim:
+    def evaluate(results, config):
+        metrics = _rssviz(results, model)
+        if metrics is None:
+            return Outcome(None, NOT_CHECKED, detail="no RSSviz metrics in the results")
+        prefix, suffix = metrics["nesting"]["prefix"], metrics["nesting"]["suffix"]
+        if prefix.get("r2") is None:
+            return Outcome(None, NOT_CHECKED, detail="too few shared-prefix lengths to measure")
+        ok = prefix["spearman"] <= SPEARMAN_THRESHOLD and prefix["r2"] >= R2_THRESHOLD
+        detail = (
+            "final states of all test sentences grouped by their first L words; ratio = mean "
+            "distance within a group / mean distance overall. Fractal-like nesting = the ratio "
+            f"falls with L (Spearman <= {SPEARMAN_THRESHOLD}) at a steady rate (R2 of log ratio "
+            f"vs L >= {R2_THRESHOLD}). Suffix grouping: {_nesting_text(suffix)}."
+        )
+        comparison = _rssviz(results, other)
+        if comparison is not None:
+            detail += f" {other}: {_nesting_text(comparison['nesting']['prefix'])}."
+        value = _nesting_text(prefix)
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id=f"csl.rssviz.{model}.fractal_nesting",
+        paper=CSL_PAPER,
+        what=f"the {model} embeds sequences fractally: states of sentences sharing a longer "
+        "prefix nest in ever smaller regions, shrinking by a steady factor per word",
+        paper_value="fractal embedding",
+        unit="nesting",
+        source="[text] RSSviz of the LSTM; the measure and thresholds are ours",
+        requires=lambda config: _rssviz_requires(model)(config) or _lstm_is_paper(config, model),
+        evaluate=evaluate,
+    )
+
+
+def _polyvalent(model: str = "esn") -> Claim:
+    def requires(config):
+        reason = _rssviz_requires(model)(config)
+        if reason is None and config["csl"]["models"][model]["kind"] != "esn":
+            return f"{model} is not an ESN"
+        return reason
+
+    def evaluate(results, config):
+        summary = (results.visual or {}).get("units", {}).get(model)
+        if summary is None:
+            return Outcome(None, NOT_CHECKED, detail="no unit analysis in the results")
+        count = int(summary["n_polyvalent"])
+        detail = (
+            f"units in >= {summary['polyvalent_min']} of the {2 * summary['outputs']} lists of the "
+            f"{summary['top_k']} most positive / negative readout weights per output "
+            f"({summary['units']} units): {summary['polyvalent_units']}"
+        )
+        return Outcome(count, REPRODUCED if count > 0 else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id=f"csl.units.{model}.polyvalent",
+        paper=CSL_PAPER,
+        what="the ESN readout has polyvalent units (among the strongest weights of >= 5 lists)",
+        paper_value="> 0",
+        unit="units",
+        source="[code] internal-units analysis",
+        requires=requires,
+        evaluate=evaluate,
+    )
+
+
+def registry() -> list[Claim]:
+    return [
+        _trustworthiness("esn"),
+        _trustworthiness("lstm"),
+        _fractal("lstm"),
+        _polyvalent("esn"),
+    ]

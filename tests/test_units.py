@@ -1,0 +1,300 @@
+"""Internal-units analyses (Variengien & Hinaut 2020) against hand-worked cases, and one run of
+the units step on a tiny corpus and model."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from rnnatlas.analysis.units import (
+    abs_delta,
+    delta_per_word,
+    most_connected,
+    output_activations,
+    polyvalent_units,
+    readout_weights,
+    top_units,
+    winglet,
+)
+from rnnatlas.data.csl import CSLGrammar
+
+# 3 outputs x 8 units, with ties
+W_SMALL = np.array(
+    [
+        [0.5, -1.0, 2.0, 0.0, -3.0, 2.0, 0.1, -0.2],
+        [1.0, 1.0, 1.0, -0.5, -0.5, 0.3, 0.0, -2.0],
+        [-1.0, -2.0, -3.0, -4.0, -5.0, -6.0, -7.0, -8.0],
+    ]
+)
+
+
+def _list(top, output, sign):
+    rows = top[(top["output"] == output) & (top["sign"] == sign)].sort_values("rank")
+    return rows["unit"].tolist(), rows["weight"].tolist()
+
+
+def test_top_units_by_hand_with_ties():
+    top = top_units(W_SMALL, k=2)
+    assert list(top.columns) == ["output", "sign", "rank", "unit", "weight"]
+    assert len(top) == 3 * 2 * 2
+    # output 0: 2.0 at units 2 and 5 (tie: lower index first); most negative -3 (4) then -1 (1)
+    assert _list(top, 0, "positive") == ([2, 5], [2.0, 2.0])
+    assert _list(top, 0, "negative") == ([4, 1], [-3.0, -1.0])
+    # output 1: three-way tie at 1.0 keeps units 0 and 1; -0.5 tie between 3 and 4 keeps 3
+    assert _list(top, 1, "positive") == ([0, 1], [1.0, 1.0])
+    assert _list(top, 1, "negative") == ([7, 3], [-2.0, -0.5])
+    # output 2 has no positive weight: its "positive" list holds the largest (least negative)
+    assert _list(top, 2, "positive") == ([0, 1], [-1.0, -2.0])
+    assert _list(top, 2, "negative") == ([7, 6], [-8.0, -7.0])
+    assert len(top_units(W_SMALL, k=50)) == 3 * 2 * 8  # k clipped to the number of units
+    with pytest.raises(ValueError, match="k must be"):
+        top_units(W_SMALL, k=0)
+
+
+def _polyvalent_matrix():
+    """6 outputs x 10 units, k=2: unit 7 is the most negative of every output (6 lists), unit 3
+    the most positive of outputs 0-4 (5 lists), unit 2 the second of outputs 0-3 (4 lists).
+
+    The background 0.01 * ((u + o) % 10) puts a different unit at each row's extremes, so no
+    other unit reaches 3 lists.
+    """
+    outputs, units = 6, 10
+    o, u = np.meshgrid(np.arange(outputs), np.arange(units), indexing="ij")
+    W = 0.01 * ((u + o) % units)
+    W[:, 7] = -5.0
+    W[:5, 3] = 5.0
+    W[:4, 2] = 4.0
+    W[5, 2], W[5, 3] = 0.035, 0.045  # mid-row on output 5: in none of its lists
+    return W
+
+
+def test_polyvalent_units_of_a_hand_made_matrix():
+    top = top_units(_polyvalent_matrix(), k=2)
+    poly = polyvalent_units(top, min_lists=5)
+    assert poly["unit"].tolist() == [7, 3]
+    assert poly["lists"].tolist() == [6, 5]
+    assert poly.loc[1, "outputs"] == "0+,1+,2+,3+,4+"
+    assert poly.loc[0, "outputs"] == "0-,1-,2-,3-,4-,5-"
+    four = polyvalent_units(top, min_lists=4)
+    assert four["unit"].tolist() == [7, 3, 2]
+    assert polyvalent_units(top, min_lists=3)["unit"].tolist() == [7, 3, 2]
+    # sorted by count descending, then unit
+    tied = polyvalent_units(top_units(W_SMALL, k=2), min_lists=2)
+    assert tied["unit"].tolist() == [1, 0, 7]  # 1: 0-, 1+, 2+; then 0 and 7 with 2 lists
+    assert tied["lists"].tolist() == [3, 2, 2]
+    assert polyvalent_units(top, min_lists=99).empty
+
+
+def test_winglet_is_abs_sorted_descending_per_output():
+    table = winglet(W_SMALL)
+    assert list(table.columns) == ["output", "rank", "abs_weight"]
+    assert len(table) == 24
+    row0 = table[table["output"] == 0].sort_values("rank")["abs_weight"].tolist()
+    assert row0 == [3.0, 2.0, 2.0, 1.0, 0.5, 0.2, 0.1, 0.0]
+    row2 = table[table["output"] == 2].sort_values("rank")["abs_weight"].tolist()
+    assert row2 == [8.0, 7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+
+
+def test_most_connected():
+    assert most_connected(W_SMALL, 0, k=3).tolist() == [4, 2, 5]  # |-3| first; 2.0 tie by index
+    assert most_connected(W_SMALL, 1, k=4).tolist() == [7, 0, 1, 2]
+    assert most_connected(W_SMALL, 2).tolist() == [7, 6, 5, 4, 3, 2, 1, 0]  # k > units
+    with pytest.raises(ValueError, match="out of range"):
+        most_connected(W_SMALL, 3)
+
+
+def test_abs_delta_by_hand():
+    states = np.array([[1.0, -2.0], [3.0, -2.0], [0.0, 1.0]])
+    # zero initial state: the first row is |x_0|
+    np.testing.assert_array_equal(abs_delta(states), [[1, 2], [2, 0], [3, 3]])
+    np.testing.assert_array_equal(abs_delta(states, initial=[1.0, 1.0]), [[0, 3], [2, 0], [3, 3]])
+    with pytest.raises(ValueError, match="initial"):
+        abs_delta(states, initial=[0.0])
+
+
+def test_delta_per_word_by_hand():
+    # sequence 10 (3 words), then sequence 5 with its rows out of order, then sequence 99
+    frame = pd.DataFrame(
+        {
+            "sequence_id": [10, 10, 10, 5, 5, 99],
+            "t": [0, 1, 2, 1, 0, 0],
+            "token": ["BEGIN", "a", "END", "END", "BEGIN", "BEGIN"],
+        }
+    )
+    states = np.array(
+        [
+            [1.0, 100.0, 2.0],  # 10/t0: |1| + |2| = 3 (unit 1 is not chosen)
+            [0.0, 100.0, 4.0],  # 10/t1: 1 + 2 = 3
+            [2.0, 0.0, 4.0],  # 10/t2: 2 + 0 = 2
+            [-1.0, 7.0, 3.0],  # 5/t1: 0 + 3 = 3
+            [-1.0, 7.0, 0.0],  # 5/t0: 1 + 0 = 1
+            [50.0, 0.0, 50.0],  # 99/t0: 100, beyond sentences=2
+        ]
+    )
+    stats = delta_per_word(frame, states, [0, 2], sentences=2).set_index("token")
+    assert list(stats.index) == ["BEGIN", "a", "END"]
+    assert stats.loc["BEGIN", "mean"] == pytest.approx(2.0)  # (3 + 1) / 2
+    assert stats.loc["BEGIN", "sd"] == pytest.approx(1.0)  # population sd
+    assert stats.loc["a", ["mean", "sd", "count"]].tolist() == [3.0, 0.0, 1]
+    assert stats.loc["END", "mean"] == pytest.approx(2.5)
+    assert stats.loc["END", "sd"] == pytest.approx(0.5)
+    everything = delta_per_word(frame, states, [0, 2], sentences=None).set_index("token")
+    assert everything.loc["BEGIN", "count"] == 3
+    assert everything.loc["BEGIN", "mean"] == pytest.approx((3 + 1 + 100) / 3)
+
+
+def test_output_activations_long_table():
+    grammar = CSLGrammar(4)
+    outputs = np.arange(3 * 22, dtype=float).reshape(3, 22)
+    table = output_activations(outputs, grammar.output_labels(), tokens=["BEGIN", "a", "END"])
+    assert list(table.columns) == ["t", "token", "slot", "group", "concept", "activation"]
+    assert len(table) == 3 * 22
+    assert set(table["group"]) == {"object", "position", "color"}
+    assert table.groupby(["slot", "group"]).size().to_dict() == {
+        (s, g): n for s in (0, 1) for g, n in (("object", 12), ("position", 9), ("color", 12))
+    }
+    blue = table[(table["t"] == 1) & (table["slot"] == 1) & (table["group"] == "color")]
+    blue = blue[blue["concept"] == "blue"]
+    assert blue["activation"].item() == outputs[1, grammar.group_slice(1, "color").start + 3]
+    assert blue["token"].item() == "a"
+    strings = [f"slot{s}:{g}:{c}" for s, g, c in grammar.output_labels()]
+    same = output_activations(outputs, strings)
+    pd.testing.assert_frame_equal(same, table.drop(columns="token"))
+    with pytest.raises(ValueError, match="labels"):
+        output_activations(outputs[:, :5], strings)
+
+
+def test_readout_weights_exclude_the_bias():
+    from rnnatlas.models.esn import ESN, ESNConfig, ReservoirWeights, build_reservoir
+    from rnnatlas.models.lstm import SequenceLSTM
+
+    weights = ReservoirWeights.from_reservoir(build_reservoir(ESNConfig(units=10, seed=0), 5))
+    esn = ESN(weights, output_dim=3)
+    Wout = np.random.default_rng(0).normal(size=(11, 3))
+    Wout[0] = 99.0  # the bias row
+    esn.set_readout(Wout)
+    W = readout_weights(esn)
+    assert W.shape == (3, 10)
+    np.testing.assert_array_equal(W, Wout[1:].T)
+    assert not np.any(W == 99.0)
+
+    lstm = SequenceLSTM(5, 3, units=4)
+    with torch.no_grad():
+        lstm.readout.bias.fill_(99.0)
+    W = readout_weights(lstm)
+    assert W.shape == (3, 4)
+    np.testing.assert_allclose(W, lstm.readout.weight.detach().numpy())
+    assert not np.any(W == 99.0)
+    with pytest.raises(TypeError):
+        readout_weights(torch.nn.Linear(2, 2))
+
+
+# --- the step on a tiny corpus and model ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """A 3-object corpus (10 + 10 test sentences), a 30-unit ESN with a random readout and a
+    6-unit LSTM, with their test states."""
+    from rnnatlas.experiments.csl_steps import _save_module, corpus_step, states_step
+    from rnnatlas.models.esn import ESN, ESNConfig, ReservoirWeights, build_reservoir
+    from rnnatlas.models.lstm import SequenceLSTM
+
+    root = tmp_path_factory.mktemp("units")
+    data_dir = root / "data"
+    card = corpus_step(data_dir, 3, False, 0, (10, 10), (10, 10), (2, 2))
+    input_dim, output_dim = card["input_dim"], card["output_dim"]
+    reservoir = build_reservoir(ESNConfig(units=30, seed=1), input_dim)
+    esn = ESN(ReservoirWeights.from_reservoir(reservoir), output_dim, ESNConfig(units=30, seed=1))
+    esn.set_readout(np.random.default_rng(2).normal(size=(31, output_dim)))
+    torch.manual_seed(0)
+    models = {"esn": esn, "lstm": SequenceLSTM(input_dim, output_dim, units=6)}
+    for kind, module in models.items():
+        model_dir = root / "models" / kind
+        hyper = module.hyperparameters()
+        _save_module(module, model_dir, {"kind": kind, "name": kind, "seed": 0,
+                                         "hyperparameters": hyper})  # fmt: skip
+        states_step(model_dir, data_dir, root / "states" / kind / "test.parquet")
+    return root
+
+
+@pytest.mark.parametrize("kind", ["esn", "lstm"])
+def test_units_step_on_a_tiny_model(tiny, kind):
+    from rnnatlas.analysis.projection import sample_sequences
+    from rnnatlas.experiments.csl_units import FIGURES, TABLES, run_sentence, units_step
+    from rnnatlas.models import load
+    from rnnatlas.states import state_matrix
+
+    model_dir, states_path = tiny / "models" / kind, tiny / "states" / kind / "test.parquet"
+    tables = tiny / "out" / kind / "tables"
+    figures = tiny / "out" / kind / "figures" if kind == "esn" else None  # drawing costs ~4 s
+    summary = units_step(
+        model_dir,
+        tiny / "data",
+        states_path,
+        tables,
+        figures,
+        "a green glass is on the left and that is a orange cup",  # BEGIN/END added
+        connected_k=4,
+        delta_sentences=5,
+    )
+    for name in TABLES:
+        assert (tables / f"{name}.parquet").exists()
+    if figures is not None:
+        for name in FIGURES:
+            for ext in ("png", "svg"):
+                assert (figures / f"{name}.{ext}").stat().st_size > 1000
+    else:
+        assert not (tiny / "out" / kind / "figures").exists()
+    assert json.loads((tables / "summary.json").read_text()) == summary
+    assert summary["sentence"].split()[0] == "BEGIN" and summary["sentence"].endswith("END")
+
+    model = load(model_dir)
+    W = readout_weights(model)
+    expected = polyvalent_units(top_units(W, 5), 5)
+    written = pd.read_parquet(tables / "polyvalent.parquet")
+    pd.testing.assert_frame_equal(written, expected)
+    assert summary["n_polyvalent"] == len(expected) > 0
+
+    state = "x" if kind == "esn" else "c0"
+    connected = most_connected(W, 0, 4)
+    assert summary["connected_units"] == connected.tolist()
+    index, matrix = state_matrix(states_path, state)
+    sampled = sample_sequences(index["sequence_id"], 5, seed=42)  # units_step's default seed
+    assert summary["delta_sentences"] == 5
+    keep = index["sequence_id"].isin(set(sampled)).to_numpy()
+    index, matrix = index[keep].reset_index(drop=True), matrix[keep]
+    stats = delta_per_word(index, matrix, connected, None).set_index("token")
+    written = pd.read_parquet(tables / "connected_deltas.parquet").set_index("token")
+    pd.testing.assert_frame_equal(written.loc[stats.index], stats)
+
+    # sentence deltas: |Δ| of the model's own states over the sentence, from the zero state
+    grammar = CSLGrammar(3)
+    tokens = grammar.encode(summary["sentence"])
+    recorded, outputs = run_sentence(model, kind, tokens, len(grammar.vocabulary))
+    deltas = pd.read_parquet(tables / "sentence_deltas.parquet")
+    shown = expected["unit"].tolist() if kind == "esn" else list(range(6))
+    assert sorted(deltas["unit"].unique()) == sorted(shown)
+    unit = shown[0]
+    mine = deltas[deltas["unit"] == unit].sort_values("t")
+    np.testing.assert_allclose(mine["abs_delta"], abs_delta(recorded[state][:, [unit]])[:, 0])
+    assert mine["token"].tolist() == summary["sentence"].split()
+    activations = pd.read_parquet(tables / "output_activations.parquet")
+    last = activations[activations["t"] == len(tokens) - 1]["activation"].to_numpy()
+    np.testing.assert_allclose(last, outputs[-1])
+
+
+def test_units_step_names_an_unknown_word(tiny):
+    from rnnatlas.experiments.csl_units import units_step
+
+    with pytest.raises(ValueError, match="'spoon'"):
+        units_step(
+            tiny / "models" / "esn",
+            tiny / "data",
+            tiny / "states" / "esn" / "test.parquet",
+            tiny / "bad",
+            tiny / "bad",
+            "BEGIN a green spoon is on the left END",
+        )
