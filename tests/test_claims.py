@@ -4,6 +4,7 @@ import copy
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -121,3 +122,40 @@ def test_every_claim_has_the_report_fields(config):
     assert len(records) == len(registry()) and len({r["id"] for r in records}) == len(records)
     for record in records:
         assert fields <= set(record) and isinstance(record["checkable_at"], list)
+
+
+def _visual(trust=(0.95, 0.99), ratios=(0.9, 0.6, 0.4, 0.27, 0.18), polyvalent=3):
+    from rnnatlas.analysis.projection import nesting_summary
+
+    lengths = np.arange(1, len(ratios) + 1)
+    summary = nesting_summary(pd.DataFrame({"length": lengths, "ratio": ratios}))
+    metrics = {
+        model: {"trustworthiness": t, "trust_neighbors": 10, "unique_states": 1800,
+                "sentences": 200, "state": "x", "nesting": {"prefix": summary, "suffix": summary}}
+        for model, t in zip(("esn", "lstm"), trust, strict=True)
+    }  # fmt: skip
+    units = {"esn": {"n_polyvalent": polyvalent, "polyvalent_min": 5, "outputs": 22, "top_k": 5,
+                     "units": 1000, "polyvalent_units": list(range(polyvalent))}}  # fmt: skip
+    return {"rssviz": metrics, "units": units}
+
+
+def test_visual_claims_on_hand_made_measures(config):
+    results = _results(_runs([0.006, 0.006], [0.001, 0.002]))
+    results.visual = _visual()  # a geometric nesting curve (x0.67 per word), faithful layouts
+    got = _by_id(check_all(config, results))
+    assert got["csl.rssviz.esn.trustworthiness"]["verdict"] == REPRODUCED
+    assert got["csl.rssviz.lstm.prefix_nesting"]["verdict"] == REPRODUCED
+    assert got["csl.rssviz.lstm.self_similar_nesting"]["verdict"] == REPRODUCED
+    assert got["csl.units.esn.polyvalent"]["value"] == 3
+
+    results.visual = _visual(trust=(0.95, 0.85), ratios=(0.9, 0.88, 0.3, 0.29, 0.28), polyvalent=0)
+    got = _by_id(check_all(config, results))
+    assert got["csl.rssviz.lstm.trustworthiness"]["verdict"] == NOT_REPRODUCED
+    # falls at every step (nested) but in one jump, not by a steady factor (not self-similar)
+    assert got["csl.rssviz.lstm.prefix_nesting"]["verdict"] == REPRODUCED
+    assert got["csl.rssviz.lstm.self_similar_nesting"]["verdict"] == NOT_REPRODUCED
+    assert got["csl.units.esn.polyvalent"]["verdict"] == NOT_REPRODUCED
+
+    results.visual = {}
+    got = _by_id(check_all(config, results))
+    assert got["csl.rssviz.esn.trustworthiness"]["verdict"] == NOT_CHECKED

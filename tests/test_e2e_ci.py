@@ -102,7 +102,7 @@ def test_rssviz_tables_hold_the_numbers_behind_the_views(workdir):
         sentences = fit[fit["sequence_id"] >= 0]
         assert sentences["sequence_id"].nunique() == 100  # csl.rssviz.sentences in ci.yaml
         assert int(sentences["final"].sum()) == 100
-        assert metrics["unique_states"] == fit["unique_id"].nunique() < len(fit)
+        assert metrics["unique_states"] == emb["unique_id"].nunique() < len(emb)
         assert (fit["t"] == -1).sum() == (1 if model == "lstm" else 0)  # LSTM initial state
         for _, words in list(sentences.groupby("sequence_id"))[:20]:
             assert words["clause"].tolist() == clause_labels(words["token"].tolist())

@@ -146,6 +146,7 @@ def _add_rssviz(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="analysis directory")
     p.add_argument("--figures", type=Path, required=True)
     p.add_argument("--name", required=True, help="figure name (GIF + film strip)")
+    p.add_argument("--title", help="figure title (default: the name)")
     p.add_argument("--stages", type=_ints, required=True, help="ESN: sentences; LSTM: epochs")
     p.add_argument("--outputs", type=_json_list, required=True)
     p.add_argument("--decode", type=_json, default={"beta": 1.0, "threshold": 1.3})
@@ -311,7 +312,7 @@ def _run_visual(args: argparse.Namespace) -> None:
             card["kind"], args.embedding, args.states, args.model, args.data, args.out,
             args.figures, args.name, stages=args.stages, outputs=args.outputs,
             decode=args.decode, state=args.state, umap=args.umap,
-            random_state=args.random_state,
+            random_state=args.random_state, title=args.title,
         )  # fmt: skip
     elif args.step == "csl-rssviz-hyper":
         from rnnatlas.experiments.csl_rssviz_hyper import hyper_step

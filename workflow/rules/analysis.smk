@@ -135,6 +135,7 @@ rule csl_rssviz_training:
         out=lambda wildcards, output: os.path.dirname(output.summary),
         figures=lambda wildcards, output: os.path.dirname(output.gif),
         stages=training_stages,
+        title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {STATES_SEED})",
         state=rssviz_state,
         outputs=as_json(RSSVIZ["outputs"]),
         umap=as_json(RSSVIZ["umap"]),
@@ -143,6 +144,7 @@ rule csl_rssviz_training:
         "rnnatlas csl-rssviz-training --embedding {input.embedding} --states {input.states}"
         " --model {params.model} --data {params.data} --out {params.out}"
         " --figures {params.figures} --name {wildcards.model}_training"
+        " --title '{params.title}'"
         " --stages {params.stages} --outputs '{params.outputs}' --decode '{params.decode}'"
         " --state {params.state} --umap '{params.umap}'"
         " --random-state {RSSVIZ[random_state]} > {log} 2>&1"

@@ -57,21 +57,32 @@ def sample_sequences(ids: Sequence[int], count: int, seed: int = 42) -> np.ndarr
 
 @dataclass
 class Layout:
-    """A fitted 2-D layout: the reducer (for transform) and the embedding of the fitted rows."""
+    """A fitted 2-D layout: the reducer and the embedding of the fitted rows."""
 
     reducer: object
     embedding: np.ndarray
     fit_seconds: float
 
-    def transform(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(self.reducer.transform(np.asarray(X, dtype=np.float32)))
+
+def exact_neighbors(X: np.ndarray, k: int, metric: str = "euclidean"):
+    """The k exact nearest neighbours of every row (itself first), as UMAP expects them."""
+    from sklearn.neighbors import NearestNeighbors
+
+    search = NearestNeighbors(n_neighbors=k, metric=metric, algorithm="brute").fit(X)
+    distances, indices = search.kneighbors(X)
+    return indices, distances.astype(np.float32)
 
 
 def fit_umap(X: np.ndarray, params: Mapping | None = None, random_state: int | None = 42) -> Layout:
     """UMAP to 2 components with the paper's parameters (umap-learn defaults + random_state).
 
-    A fixed random_state makes the layout reproducible (and umap-learn then runs single-threaded).
+    The k-nearest-neighbour graph is computed exactly (scikit-learn, brute force) and handed to
+    umap-learn, which computes it exactly itself below 4,096 points and approximately (with
+    pynndescent, whose numba kernels take a minute to compile) above. A fixed random_state makes
+    the layout reproducible (umap-learn then optimises single-threaded).
     """
+    import warnings
+
     import umap  # imported lazily: numba compilation costs seconds
 
     options = {**UMAP_DEFAULTS, **dict(params or {})}
@@ -81,9 +92,14 @@ def fit_umap(X: np.ndarray, params: Mapping | None = None, random_state: int | N
             f"UMAP needs more points ({len(X)}) than n_neighbors ({options['n_neighbors']}); "
             "use more sentences or a smaller csl.rssviz.umap.n_neighbors"
         )
-    reducer = umap.UMAP(n_components=2, random_state=random_state, **options)
     start = time.perf_counter()
-    embedding = reducer.fit_transform(X)
+    knn = exact_neighbors(X, options["n_neighbors"], options["metric"])
+    reducer = umap.UMAP(
+        n_components=2, random_state=random_state, precomputed_knn=(*knn, None), **options
+    )
+    with warnings.catch_warnings():  # the expected notes: no transform, single-threaded
+        warnings.filterwarnings("ignore", message=".*(knn_search_index|n_jobs value).*")
+        embedding = reducer.fit_transform(X)
     return Layout(reducer, np.asarray(embedding), time.perf_counter() - start)
 
 

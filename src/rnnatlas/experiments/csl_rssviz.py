@@ -85,7 +85,11 @@ def rssviz_step(
     decode: Mapping | None = None,
     trust_neighbors: int = 10,
 ) -> dict:
-    """Fit the layout and write embedding.parquet, nesting.parquet and metrics.json to out_dir."""
+    """Fit the layout and write embedding.parquet, nesting.parquet and metrics.json to out_dir.
+
+    The layout is fitted on the unique states of `sentences` random test sentences (plus the
+    initial state for an LSTM, and the states of the trajectory sentences).
+    """
     from rnnatlas.experiments.csl_io import load_csl
     from rnnatlas.models import load
 
@@ -114,20 +118,20 @@ def rssviz_step(
         fit_outputs = np.vstack([initial_output(model)[None, :], fit_outputs])
         table = pd.concat([_initial_row(), table], ignore_index=True)
 
+    for k, label in enumerate(labels):
+        table[label] = fit_outputs[:, k]
+    table["role"] = "fit"
+    # Trajectory sentences join the fit (a handful of states, most shared with test prefixes):
+    # UMAP's transform would cost a minute of numba compilation for a few dozen points.
+    if trajectories:
+        extra, extra_X = _trajectory_rows(model, data.grammar, trajectories, state, labels)
+        table = pd.concat([table, extra], ignore_index=True)
+        fit_X = np.vstack([fit_X, extra_X])
     unique, first, inverse = projection.unique_rows(fit_X)
     layout = projection.fit_umap(unique, umap, random_state=random_state)
     trust = projection.trustworthiness(unique, layout.embedding, trust_neighbors)
     table["x"], table["y"] = layout.embedding[inverse, 0], layout.embedding[inverse, 1]
     table["unique_id"] = inverse
-    table["role"] = "fit"
-    for k, label in enumerate(labels):
-        table[label] = fit_outputs[:, k]
-
-    if trajectories:
-        table = pd.concat(
-            [table, _trajectory_rows(model, data.grammar, trajectories, state, layout, labels)],
-            ignore_index=True,
-        )
     write_parquet(out_dir / "embedding.parquet", table)
 
     nesting = _nesting(index, X, kind)
@@ -140,6 +144,7 @@ def rssviz_step(
         "initial_state": bool(initial_state),
         "sentences": int(sentences),
         "states": int(len(fit_X)),
+        "trajectory_states": int((table["role"] == "trajectory").sum()),
         "unique_states": int(len(unique)),
         "umap": {**projection.UMAP_DEFAULTS, **dict(umap or {}), "random_state": random_state},
         "fit_seconds": layout.fit_seconds,
@@ -214,10 +219,9 @@ def _initial_row() -> pd.DataFrame:
     )
 
 
-def _trajectory_rows(model, grammar, sentences, state, layout, labels) -> pd.DataFrame:
-    frames = []
+def _trajectory_rows(model, grammar, sentences, state, labels) -> tuple[pd.DataFrame, np.ndarray]:
+    frames, matrices = [], []
     for k, (words, X, outputs) in enumerate(run_sentences(model, grammar, sentences, state)):
-        xy = layout.transform(X)
         frame = pd.DataFrame(
             {
                 "sequence_id": -(k + 2),  # -1 is the initial state
@@ -228,16 +232,14 @@ def _trajectory_rows(model, grammar, sentences, state, layout, labels) -> pd.Dat
                 "n_clauses": 1 + words.count("and"),
                 "final": [w == "END" for w in words],
                 "error_class": -1,
-                "x": xy[:, 0],
-                "y": xy[:, 1],
-                "unique_id": -1,
                 "role": "trajectory",
             }
         )
         for j, label in enumerate(labels):
             frame[label] = outputs[:, j]
         frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+        matrices.append(X)
+    return pd.concat(frames, ignore_index=True), np.vstack(matrices).astype(np.float32)
 
 
 def _nesting(index: pd.DataFrame, X: np.ndarray, kind: str) -> pd.DataFrame:

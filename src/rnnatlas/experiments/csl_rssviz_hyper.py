@@ -19,8 +19,27 @@ from tqdm.auto import tqdm
 
 from rnnatlas.analysis import projection
 from rnnatlas.io import write_json, write_parquet
+from rnnatlas.models.esn import ReservoirWeights
 
 log = logging.getLogger("rnnatlas")
+
+
+def rescaled(
+    weights, cfg, spectral_radius: float, leak: float, input_scaling: float
+) -> ReservoirWeights:
+    """The reservoir `build_reservoir` gives for the same seed with other hyperparameters.
+
+    Its random draws do not depend on them: W is rescaled to an exact spectral radius and Win
+    (with the bias column) multiplied by the input scaling, so rescaling is the same as rebuilding
+    (tests check it) without a second dense eigenvalue computation per panel.
+    """
+    factor_in = input_scaling / cfg.input_scaling
+    return ReservoirWeights(
+        W=weights.W * (spectral_radius / cfg.spectral_radius),
+        Win=weights.Win * factor_in,
+        bias=weights.bias * factor_in,
+        leak=float(leak),
+    )
 
 
 def hyper_step(
@@ -33,7 +52,7 @@ def hyper_step(
     from rnnatlas.experiments.csl_esn import esn_config
     from rnnatlas.experiments.csl_io import load_csl
     from rnnatlas.figures.rssviz_hyper import draw_grid
-    from rnnatlas.models.esn import ReservoirWeights, build_reservoir, harvest
+    from rnnatlas.models.esn import build_reservoir, harvest
 
     data = load_csl(data_dir)
     # the same sentences as the RSSviz of the trained models (same count, same seed)
@@ -51,11 +70,11 @@ def hyper_step(
         }
     )
     grid = list(itertools.product(input_scaling, spectral_radius, leak))
+    base_cfg = esn_config(spec, seed)
+    base = ReservoirWeights.from_reservoir(build_reservoir(base_cfg, data.input_dim))
     tables, panels = [], []
     for scaling, radius, rate in tqdm(grid, desc="RSSviz hyperparameter grid", unit="panel"):
-        cfg = esn_config({**spec, "spectral_radius": radius, "leak": rate,
-                          "input_scaling": scaling}, seed)  # fmt: skip
-        weights = ReservoirWeights.from_reservoir(build_reservoir(cfg, data.input_dim))
+        weights = rescaled(base, base_cfg, radius, rate, scaling)
         X = np.concatenate(harvest(weights, tokens, record="all"))
         unique, _, inverse = projection.unique_rows(X)
         layout = projection.fit_umap(unique, umap, random_state=random_state)

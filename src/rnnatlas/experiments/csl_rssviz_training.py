@@ -117,14 +117,17 @@ def esn_frames(
 def lstm_frames(
     embedding: pd.DataFrame, model_dir: Path, data_dir: Path, epochs: Sequence[int],
     outputs: Sequence[str], state: str, umap: Mapping, random_state: int,
+    decode: Mapping | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """States of every chosen epoch placed in the trained network's layout."""
+    """The states of every chosen epoch in one common layout, and each epoch's test errors."""
     import torch
 
+    from rnnatlas.analysis.csl_metrics import csl_errors
     from rnnatlas.experiments.csl_io import load_csl
     from rnnatlas.models.lstm import one_hot_batch
     from rnnatlas.train import load_sequence_lstm
 
+    decode = dict(decode or {})
     data = load_csl(data_dir)
     card = json.loads((Path(model_dir) / "model.json").read_text())
     saved = sorted(int(p.stem[5:]) for p in (Path(model_dir) / "checkpoints").glob("epoch*.pt"))
@@ -141,9 +144,14 @@ def lstm_frames(
     columns = _output_columns(card["output_labels"], outputs)
     with_initial = bool((fit["t"] == -1).any())
 
+    test_inputs, test_lengths = one_hot_batch(data.tokens("test"), data.input_dim)
+    test_errors = {}
+
     def epoch_states(epoch: int) -> tuple[np.ndarray, np.ndarray]:
         model = load_sequence_lstm(Path(model_dir) / "checkpoints" / f"epoch{epoch:03d}.pt")
         with torch.no_grad():
+            last = model.last_output(test_inputs, test_lengths).numpy()
+            test_errors[epoch] = csl_errors(last, data.splits["test"], data.grammar, **decode)
             recorded = model.states(inputs, lengths)[state]
             out = model(inputs, lengths)
             initial_out = model.readout.bias.detach()
@@ -167,16 +175,12 @@ def lstm_frames(
     layout = projection.fit_umap(unique, umap, random_state=random_state)
     xy_all = layout.embedding[inverse].reshape(len(chosen), len(keep), 2)
     base = points.iloc[keep].reset_index(drop=True)
-    history = pd.read_parquet(Path(model_dir) / "history.parquet").set_index("epoch")
     frames, errors = [], []
     for k, (epoch, (_, outs)) in enumerate(zip(chosen, per_epoch, strict=True)):
         placed = base.assign(x=xy_all[k, :, 0], y=xy_all[k, :, 1])
         for j, label in enumerate(outputs):
             frames.append(_frame_rows(k, epoch, placed, label, outs[keep, columns[j]]))
-        record = {"frame": k, "stage": epoch}
-        if epoch in history.index:
-            record.update(history.loc[epoch, ["val_valid_error", "val_exact_error"]].to_dict())
-        errors.append(record)
+        errors.append({"frame": k, "stage": epoch, **test_errors[epoch]})
     return pd.concat(frames, ignore_index=True), pd.DataFrame(errors)
 
 
@@ -212,7 +216,7 @@ def training_step(
     kind: str, embedding_path: Path, states_path: Path, model_dir: Path, data_dir: Path,
     out_dir: Path, figures_dir: Path, name: str, *, stages: Sequence[int],
     outputs: Sequence[str], decode: Mapping, state: str = "c0", umap: Mapping | None = None,
-    random_state: int = 42,
+    random_state: int = 42, title: str | None = None,
 ) -> dict:  # fmt: skip
     """frames.parquet + frame_errors.parquet + training.json, and the GIF with its film strip."""
     from rnnatlas.figures.rssviz_training import draw_animation
@@ -225,9 +229,17 @@ def training_step(
         unit = "training sentences"
     elif kind == "lstm":
         frames, errors = lstm_frames(
-            embedding, model_dir, data_dir, stages, outputs, state, umap or {}, random_state
+            embedding,
+            model_dir,
+            data_dir,
+            stages,
+            outputs,
+            state,
+            umap or {},
+            random_state,
+            decode,
         )
-        unit = "epoch"
+        unit = "epochs"
     else:
         raise ValueError(f"no animation for model kind {kind!r}")
     write_parquet(out_dir / "frames.parquet", frames)
@@ -241,6 +253,6 @@ def training_step(
         "final_readout_max_abs_diff": frames.attrs.get("final_readout_max_abs_diff"),
     }
     write_json(out_dir / "training.json", summary)
-    draw_animation(frames, errors, unit, name, figures_dir)
+    draw_animation(frames, errors, unit, title or name, figures_dir, name)
     log.info("animation %s: %d frames", name, len(summary["stages"]))
     return summary

@@ -28,7 +28,7 @@ def _caption(errors: pd.DataFrame, frame: int) -> str:
     return ""
 
 
-def _draw_frame(frames: pd.DataFrame, errors: pd.DataFrame, frame: int, unit: str, name: str):
+def _draw_frame(frames: pd.DataFrame, errors: pd.DataFrame, frame: int, unit: str, title: str):
     import matplotlib.pyplot as plt
 
     part = frames[frames["frame"] == frame]
@@ -51,12 +51,12 @@ def _draw_frame(frames: pd.DataFrame, errors: pd.DataFrame, frame: int, unit: st
         ax.set_ylabel("UMAP 2")
     fig.colorbar(sc, ax=axes[0].tolist(), shrink=0.85, label="activation")
     stage = int(part["stage"].iloc[0])
-    fig.suptitle(f"{name}: after {stage} {unit}   {_caption(errors, frame)}", fontsize=11)
+    fig.suptitle(f"{title}: after {stage} {unit}   {_caption(errors, frame)}", fontsize=11)
     return fig
 
 
 def draw_animation(
-    frames: pd.DataFrame, errors: pd.DataFrame, unit: str, name: str, out_dir: Path
+    frames: pd.DataFrame, errors: pd.DataFrame, unit: str, title: str, out_dir: Path, name: str
 ) -> list[Path]:
     """{name}.gif (every frame) and {name}.png/.svg (four frames side by side, first output)."""
     import matplotlib.pyplot as plt
@@ -66,7 +66,7 @@ def draw_animation(
     out_dir.mkdir(parents=True, exist_ok=True)
     images = []
     for frame in sorted(frames["frame"].unique()):
-        fig = _draw_frame(frames, errors, frame, unit, name)
+        fig = _draw_frame(frames, errors, frame, unit, title)
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=80)
         plt.close(fig)
@@ -79,11 +79,11 @@ def draw_animation(
     durations = [FRAME_MS] * (len(palette) - 1) + [3 * FRAME_MS]
     palette[0].save(tmp, save_all=True, append_images=palette[1:], duration=durations, loop=0)
     tmp.replace(gif)
-    return [gif, *film_strip(frames, errors, unit, name, out_dir)]
+    return [gif, *film_strip(frames, errors, unit, title, out_dir, name)]
 
 
 def film_strip(
-    frames: pd.DataFrame, errors: pd.DataFrame, unit: str, name: str, out_dir: Path
+    frames: pd.DataFrame, errors: pd.DataFrame, unit: str, title: str, out_dir: Path, name: str
 ) -> list[Path]:
     import matplotlib.pyplot as plt
 
@@ -104,5 +104,5 @@ def film_strip(
         ax.set_xticks([])
         ax.set_yticks([])
     fig.colorbar(sc, ax=axes[0].tolist(), shrink=0.8, label=f"activation of {label}")
-    fig.suptitle(f"{name}: RSSviz across training", fontsize=11)
+    fig.suptitle(f"{title}: RSSviz across training", fontsize=11)
     return style.save(fig, out_dir, name)
