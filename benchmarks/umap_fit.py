@@ -8,11 +8,13 @@ ESN of 1000 units with the paper's hyperparameters. Here the sentences are neste
 from the 1000-sentence test split (4 objects), so each size adds sentences to the previous one.
 
 Each size runs in a fresh process (this script with the hidden --one flag, reading its states
-from a .npy file) so that peak RSS belongs to that fit alone. In it, in order: warm-up fits on
-a few hundred of its states (numba compiles umap's and pynndescent's kernels on first call:
-reported apart, excluded from the timings), the timed seeded fit (increase of ru_maxrss across
-it), the same fit again under tracemalloc (its peak), the unseeded fit (random_state=None: umap
-then lets numba and pynndescent use every thread) and trustworthiness of both embeddings.
+from a .npy file) so that the peak RSS belongs to that fit alone. In it, in order: warm-up fits
+on a few hundred of its states (numba compiles umap's and pynndescent's kernels on first call:
+reported apart, excluded from the timings), the timed seeded fit (increase of the peak RSS
+across it, the peak first reset to the current RSS), the same fit again under tracemalloc (its
+peak), the unseeded fit (random_state=None: umap then lets numba and pynndescent use every
+thread) and trustworthiness of both embeddings. Fit times are split into the k-NN/fuzzy graph,
+the spectral init and the SGD layout.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import tempfile
 import time
 import tracemalloc
 import warnings
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -85,18 +88,33 @@ def _own_cpu_seconds() -> float:
     return times.user + times.system
 
 
-def _rss_kib() -> float:
-    """Current resident set size (Linux /proc; nan elsewhere)."""
+def _status_kib(field: str) -> float:
+    """A size from /proc/self/status (VmRSS: resident now, VmHWM: its peak); nan elsewhere."""
     try:
-        with open("/proc/self/statm") as statm:
-            pages = int(statm.read().split()[1])
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith(field + ":"):
+                    return float(line.split()[1])
     except OSError:
-        return float("nan")
-    return pages * os.sysconf("SC_PAGE_SIZE") / 1024
+        pass
+    return float("nan")
 
 
 def _maxrss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
+def _reset_peak_rss() -> bool:
+    """Lower this address space's high-water mark (VmHWM) to the current RSS (Linux >= 4.0).
+
+    Without this, numba's compilation during the warm-up leaves a peak that hides the fit's.
+    """
+    try:
+        with open("/proc/self/clear_refs", "w") as clear_refs:
+            clear_refs.write("5")
+    except OSError:
+        return False
+    return True
 
 
 def timed(run):
@@ -108,10 +126,40 @@ def timed(run):
     return result, seconds, max(0.0, foreign / seconds)
 
 
-def measure_one(path: Path) -> dict:
+@contextmanager
+def stage_clock(umap_module):
+    """Seconds inside umap's spectral init and its SGD layout; the rest of a fit is the graph.
+
+    Wraps the two names umap_.py calls them by, for the duration of one fit.
+    """
+    stages = {"init": "spectral_layout", "layout": "optimize_layout_euclidean"}
+    seconds = dict.fromkeys(stages, 0.0)
+    originals = {stage: getattr(umap_module, name) for stage, name in stages.items()}
+
+    def clocked(stage, func):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return func(*args, **kwargs)
+            finally:
+                seconds[stage] += time.perf_counter() - start
+
+        return call
+
+    for stage, name in stages.items():
+        setattr(umap_module, name, clocked(stage, originals[stage]))
+    try:
+        yield seconds
+    finally:
+        for stage, name in stages.items():
+            setattr(umap_module, name, originals[stage])
+
+
+def measure_one(path: Path, traced: bool) -> dict:
     """All measurements for one size, in this (fresh) process."""
     import numba
     import umap
+    import umap.umap_
     from sklearn.manifold import trustworthiness
 
     # a seed makes umap force n_jobs=1 and say so on every fit: that is the point measured here
@@ -126,6 +174,35 @@ def measure_one(path: Path) -> dict:
             numba.set_num_threads(all_threads)
         return umap.UMAP(n_components=2, random_state=seed, **kwargs).fit(data)
 
+    def measured_fit(seed: int | None) -> dict:
+        gc.collect()
+        reset = _reset_peak_rss()
+        rss, hwm, maxrss = _status_kib("VmRSS"), _status_kib("VmHWM"), _maxrss_kib()
+        with stage_clock(umap.umap_) as stages:
+            model, seconds, others = timed(lambda: fit(seed))
+        hwm_after, maxrss_after = _status_kib("VmHWM"), _maxrss_kib()
+        # ru_maxrss of an exec'd child starts at its parent's peak (Linux carries it over exec)
+        # and clear_refs cannot lower that floor: VmHWM is the same peak for this address space
+        # alone. ru_maxrss is the fallback where /proc is missing.
+        use_hwm = reset and np.isfinite(hwm)
+        increase = hwm_after - hwm if use_hwm else maxrss_after - maxrss
+        return {
+            "model": model,
+            "s": seconds,
+            "graph_s": seconds - stages["init"] - stages["layout"],
+            "init_s": stages["init"],
+            "layout_s": stages["layout"],
+            "others_cores": others,
+            "drss_mib": increase / 1024,
+            "drss_from": "VmHWM" if use_hwm else "ru_maxrss",
+            "rss_before_kib": rss,
+            "vmhwm_before_kib": hwm,
+            "vmhwm_after_kib": hwm_after,
+            "ru_maxrss_before_kib": maxrss,
+            "ru_maxrss_after_kib": maxrss_after,
+            "numba_threads": numba.get_num_threads(),
+        }
+
     def say(message: str) -> None:
         print(f"  [{len(X)} unique states] {message}", file=sys.stderr, flush=True)
 
@@ -136,57 +213,121 @@ def measure_one(path: Path) -> dict:
     _, warm_unseeded, _ = timed(lambda: fit(None, X[rows], **path_kw))
     say(f"warm-up {warm_seeded:.1f} s seeded + {warm_unseeded:.1f} s unseeded")
 
-    gc.collect()
-    rss_before, maxrss_before = _rss_kib(), _maxrss_kib()
-    seeded, fit_s, fit_others = timed(lambda: fit(42))
-    maxrss_after = _maxrss_kib()
-    say(f"seeded fit {fit_s:.1f} s")
+    seeded = measured_fit(42)
+    say(f"seeded fit {seeded['s']:.1f} s")
 
-    # separate run: tracemalloc slows allocation-heavy code, keep it out of the timed fit
-    tracemalloc.start()
-    again, traced_fit_s, _ = timed(lambda: fit(42))
-    traced_peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    same = bool(np.array_equal(seeded.embedding_, again.embedding_))
-    say(f"tracemalloc fit {traced_fit_s:.1f} s")
+    traced_peak, traced_s, same = float("nan"), float("nan"), None
+    if traced:
+        # a second, identical fit: tracemalloc slows allocation-heavy code (scipy's eigsh loop)
+        tracemalloc.start()
+        again, traced_s, _ = timed(lambda: fit(42))
+        traced_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        same = bool(np.array_equal(seeded["model"].embedding_, again.embedding_))
+        say(f"tracemalloc fit {traced_s:.1f} s")
 
-    unseeded, unseeded_s, unseeded_others = timed(lambda: fit(None))
-    unseeded_threads = numba.get_num_threads()
-    say(f"unseeded fit {unseeded_s:.1f} s")
+    unseeded = measured_fit(None)
+    say(f"unseeded fit {unseeded['s']:.1f} s")
 
-    trust, trust_s, _ = timed(lambda: trustworthiness(X, seeded.embedding_, n_neighbors=10))
-    trust_unseeded = trustworthiness(X, unseeded.embedding_, n_neighbors=10)
-    return {
+    embedding = seeded["model"].embedding_
+    trust, trust_s, _ = timed(lambda: trustworthiness(X, embedding, n_neighbors=10))
+    trust_unseeded = trustworthiness(X, unseeded["model"].embedding_, n_neighbors=10)
+    result = {
         "knn": "nndescent" if approximate else "exact",
         "warmup_seeded_s": warm_seeded,
         "warmup_unseeded_s": warm_unseeded,
-        "fit_s": fit_s,
-        "fit_others_cores": fit_others,
-        "rss_before_kib": rss_before,
-        "maxrss_before_kib": maxrss_before,
-        "maxrss_after_kib": maxrss_after,
-        "tracemalloc_peak_bytes": traced_peak,
-        "tracemalloc_fit_s": traced_fit_s,
-        "seeded_repeat_identical": same,
-        "unseeded_fit_s": unseeded_s,
-        "unseeded_others_cores": unseeded_others,
-        "unseeded_numba_threads": unseeded_threads,
-        "trustworthiness": trust,
-        "trustworthiness_s": trust_s,
-        "trustworthiness_unseeded": trust_unseeded,
     }
+    for prefix, measured in (("seeded", seeded), ("unseeded", unseeded)):
+        measured.pop("model")
+        result.update({f"{prefix}_{key}": value for key, value in measured.items()})
+    result.update(
+        {
+            "tracemalloc_peak_bytes": traced_peak,
+            "tracemalloc_fit_s": traced_s,
+            "seeded_repeat_identical": same,
+            "trustworthiness": trust,
+            "trustworthiness_s": trust_s,
+            "trustworthiness_unseeded": trust_unseeded,
+        }
+    )
+    return result
 
 
-def run_size(X: np.ndarray, scratch: Path, n: int) -> dict:
+def run_size(X: np.ndarray, scratch: Path, n: int, traced: bool) -> dict:
     states, results = scratch / f"states_{n}.npy", scratch / f"result_{n}.json"
     np.save(states, X)
     command = [sys.executable, __file__, "--one", str(states), "--result", str(results)]
-    subprocess.run(command, check=True)
+    subprocess.run(command + ([] if traced else ["--no-tracemalloc"]), check=True)
     return json.loads(results.read_text())
 
 
 def ratio(value: float, base: float) -> str:
-    return f"{value / base:.2f}x" if base > 0 else "-"
+    return f"{value / base:.2f}x" if base > 0 and np.isfinite(value) else "-"
+
+
+def print_tables(rows: list[dict]) -> None:
+    base = rows[0]
+    print(f"\nseeded fit (random_state=42, the paper's), growth relative to {base['sentences']}")
+    print(
+        f"{'sentences':>9}{'states':>8}{'unique':>8}{'kNN':>11}{'fit s':>8}{'x':>7}"
+        f"{'graph':>7}{'init':>7}{'layout':>7}{'dRSS MiB':>10}{'x':>7}"
+        f"{'traced MiB':>12}{'x':>7}{'others':>8}"
+    )
+    for r in rows:
+        print(
+            f"{r['sentences']:>9}{r['states']:>8}{r['unique']:>8}{r['knn']:>11}"
+            f"{r['seeded_s']:>8.2f}{ratio(r['seeded_s'], base['seeded_s']):>7}"
+            f"{r['seeded_graph_s']:>7.2f}{r['seeded_init_s']:>7.2f}{r['seeded_layout_s']:>7.2f}"
+            f"{r['seeded_drss_mib']:>10.1f}"
+            f"{ratio(r['seeded_drss_mib'], base['seeded_drss_mib']):>7}"
+            f"{r['tracemalloc_peak_mib']:>12.1f}"
+            f"{ratio(r['tracemalloc_peak_mib'], base['tracemalloc_peak_mib']):>7}"
+            f"{r['seeded_others_cores']:>8.2f}"
+        )
+
+    print("\nbaseline: random_state=None (umap's parallel path), same data, same process")
+    print(
+        f"{'sentences':>9}{'seeded s':>10}{'unseeded s':>12}{'seeded/unseeded':>17}"
+        f"{'graph':>7}{'init':>7}{'layout':>7}{'dRSS MiB':>10}{'threads':>9}{'others':>8}"
+    )
+    for r in rows:
+        print(
+            f"{r['sentences']:>9}{r['seeded_s']:>10.2f}{r['unseeded_s']:>12.2f}"
+            f"{ratio(r['seeded_s'], r['unseeded_s']):>17}"
+            f"{r['unseeded_graph_s']:>7.2f}{r['unseeded_init_s']:>7.2f}"
+            f"{r['unseeded_layout_s']:>7.2f}{r['unseeded_drss_mib']:>10.1f}"
+            f"{r['unseeded_numba_threads']:>9}{r['unseeded_others_cores']:>8.2f}"
+        )
+
+    print("\ntrustworthiness (sklearn, n_neighbors=10) of each embedding")
+    print(f"{'sentences':>9}{'seeded':>9}{'seconds':>9}{'unseeded':>10}")
+    for r in rows:
+        print(
+            f"{r['sentences']:>9}{r['trustworthiness']:>9.4f}{r['trustworthiness_s']:>9.2f}"
+            f"{r['trustworthiness_unseeded']:>10.4f}"
+        )
+
+    warm = ", ".join(
+        f"{r['sentences']}: {r['warmup_seeded_s']:.1f}+{r['warmup_unseeded_s']:.1f} s {r['knn']}"
+        for r in rows
+    )
+    print(f"\nwarm-up fits (numba JIT, seeded + unseeded, excluded above) per process: {warm}")
+    print("  (numba caches some kernels on disk: a first run in a new environment takes longer)")
+    print("kNN: umap takes exact k-NN below 4096 points, pynndescent's NN-descent above")
+    print("graph / init / layout: k-NN and fuzzy graph, spectral init (scipy eigsh), SGD epochs;")
+    print("  exact k-NN runs sklearn's pairwise_distances with umap's numba euclidean as a Python")
+    print("  callable, one call per pair: O(n^2), single-threaded whatever the random_state")
+    print("  a fixed random_state makes umap force n_jobs=1: NN-descent and the layout run on")
+    print("  one thread, so seeded/unseeded above 1x is what the paper's reproducibility costs")
+    print("dRSS: increase of the peak RSS across the fit, the peak reset to the current RSS just")
+    print("  before (VmHWM; ru_maxrss can't be used: a child's starts at its parent's peak)")
+    print("traced: tracemalloc peak during a second, identical seeded fit: bytes allocated, not")
+    print("  touched (NN-descent reserves a fixed ~1 GiB update buffer per fit, mostly untouched)")
+    print("others: cores used by other processes during the timed fit (machine may be shared)")
+    if any("ru_maxrss" in (r["seeded_drss_from"], r["unseeded_drss_from"]) for r in rows):
+        print("note: peak RSS could not be reset (no /proc/self/clear_refs): dRSS under-counts")
+    if any(r["seeded_repeat_identical"] is False for r in rows):
+        print("note: the two seeded fits of one size gave different embeddings")
 
 
 def main() -> None:
@@ -194,12 +335,16 @@ def main() -> None:
     parser.add_argument("--sentences", default="200,400,800", help="comma-separated sizes")
     parser.add_argument("--seed", type=int, default=0, help="corpus, reservoir and draw seed")
     parser.add_argument("--out", type=Path, default=TSV)
+    parser.add_argument(
+        "--no-tracemalloc", action="store_true", help="skip the traced fit (the slowest extra)"
+    )
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one is not None:  # child process: one size
-        args.result.write_text(json.dumps(measure_one(args.one)))
+        result = measure_one(args.one, traced=not args.no_tracemalloc)
+        args.result.write_text(json.dumps(result))
         return
 
     started = time.perf_counter()
@@ -209,75 +354,19 @@ def main() -> None:
         f"numba {version('numba')}, scikit-learn {version('scikit-learn')}, "
         f"{os.cpu_count()} CPUs"
     )
-    print(
-        f"harvesting ESN states (1000 units, paper hyperparameters) for {sizes} sentences",
-        flush=True,
-    )
+    print(f"harvesting ESN states (1000 units, paper hyperparameters) for {sizes} sentences")
     data = unique_states(sizes, args.seed)
 
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for n in sizes:
             total, X = data[n]
-            print(
-                f"{n} sentences: {total} states, {len(X)} unique; fitting in a fresh process",
-                flush=True,
-            )
+            print(f"{n} sentences: {total} states, {len(X)} unique; fitting in a fresh process")
             rows.append({"sentences": n, "states": total, "unique": len(X)})
-            rows[-1].update(run_size(X, Path(scratch), n))
-
+            rows[-1].update(run_size(X, Path(scratch), n, traced=not args.no_tracemalloc))
     for row in rows:
-        row["delta_maxrss_mib"] = (row["maxrss_after_kib"] - row["maxrss_before_kib"]) / 1024
-        row["peak_over_rss_mib"] = (row["maxrss_after_kib"] - row["rss_before_kib"]) / 1024
         row["tracemalloc_peak_mib"] = row["tracemalloc_peak_bytes"] / 2**20
-    base = rows[0]
-
-    print(f"\nseeded fit (random_state=42), growth relative to {base['sentences']} sentences")
-    head = (
-        f"{'sentences':>9}{'states':>8}{'unique':>8}{'kNN':>11}{'fit s':>8}{'x':>7}"
-        f"{'dRSS MiB':>10}{'x':>7}{'RSS0->pk':>10}{'traced MiB':>12}{'x':>7}{'others':>8}"
-    )
-    print(head)
-    for r in rows:
-        print(
-            f"{r['sentences']:>9}{r['states']:>8}{r['unique']:>8}{r['knn']:>11}"
-            f"{r['fit_s']:>8.2f}{ratio(r['fit_s'], base['fit_s']):>7}"
-            f"{r['delta_maxrss_mib']:>10.1f}"
-            f"{ratio(r['delta_maxrss_mib'], base['delta_maxrss_mib']):>7}"
-            f"{r['peak_over_rss_mib']:>10.1f}{r['tracemalloc_peak_mib']:>12.1f}"
-            f"{ratio(r['tracemalloc_peak_mib'], base['tracemalloc_peak_mib']):>7}"
-            f"{r['fit_others_cores']:>8.2f}"
-        )
-
-    print("\nbaseline random_state=None (parallel) and trustworthiness (n_neighbors=10)")
-    head = (
-        f"{'sentences':>9}{'seeded s':>10}{'unseeded s':>12}{'threads':>9}{'seeded/unseeded':>17}"
-        f"{'others':>8}{'trust':>8}{'trust s':>9}{'trust unseeded':>16}"
-    )
-    print(head)
-    for r in rows:
-        print(
-            f"{r['sentences']:>9}{r['fit_s']:>10.2f}{r['unseeded_fit_s']:>12.2f}"
-            f"{r['unseeded_numba_threads']:>9}{ratio(r['fit_s'], r['unseeded_fit_s']):>17}"
-            f"{r['unseeded_others_cores']:>8.2f}{r['trustworthiness']:>8.4f}"
-            f"{r['trustworthiness_s']:>9.2f}{r['trustworthiness_unseeded']:>16.4f}"
-        )
-
-    warm = ", ".join(
-        f"{r['sentences']}: {r['warmup_seeded_s']:.1f}+{r['warmup_unseeded_s']:.1f} s {r['knn']}"
-        for r in rows
-    )
-    print(f"\nwarm-up fits (numba JIT, seeded + unseeded, excluded above) per process: {warm}")
-    print("  (numba caches some kernels on disk: a first run in a new environment takes longer)")
-    print("kNN: umap takes exact k-NN below 4096 points, pynndescent's NN-descent above;")
-    print("  a fixed random_state makes umap force n_jobs=1: NN-descent and the layout run on")
-    print("  one thread; seeded/unseeded above 1x is what the paper's reproducibility costs")
-    print("dRSS: ru_maxrss after - before the fit; RSS0->pk: ru_maxrss after - RSS before (MiB),")
-    print("  the larger when an earlier peak (imports, JIT) hides part of the fit's own")
-    print("traced: tracemalloc peak during a second, identical seeded fit (allocated, not touched)")
-    print("others: cores used by other processes during the timed fit (machine may be shared)")
-    if not all(r["seeded_repeat_identical"] for r in rows):
-        print("note: the two seeded fits of one size gave different embeddings")
+    print_tables(rows)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     columns = list(rows[0])

@@ -89,6 +89,7 @@ rule csl_rssviz:
         mem_mb=4000,
         runtime=30,
     params:
+        rss=RSSVIZ,
         model=lambda wildcards, input: os.path.dirname(input.model),
         data=lambda wildcards, input: os.path.dirname(input.card),
         out=lambda wildcards, output: os.path.dirname(output.metrics),
@@ -98,10 +99,10 @@ rule csl_rssviz:
         decode=as_json(CSL["decode"]),
     shell:
         "rnnatlas csl-rssviz --states {input.states} --model {params.model} --data {params.data}"
-        " --out {params.out} --sentences {RSSVIZ[sentences]} --state {params.state}"
-        " --umap '{params.umap}' --random-state {RSSVIZ[random_state]}"
+        " --out {params.out} --sentences {params.rss[sentences]} --state {params.state}"
+        " --umap '{params.umap}' --random-state {params.rss[random_state]}"
         " --trajectories '{params.trajectories}' --decode '{params.decode}'"
-        " --trust-neighbors {RSSVIZ[trust_neighbors]} > {log} 2>&1"
+        " --trust-neighbors {params.rss[trust_neighbors]} > {log} 2>&1"
 
 
 rule csl_rssviz_training:
@@ -130,12 +131,14 @@ rule csl_rssviz_training:
         mem_mb=4000,
         runtime=30,
     params:
+        rss=RSSVIZ,
+        seed=STATES_SEED,
         model=lambda wildcards, input: os.path.dirname(input.model),
         data=lambda wildcards, input: os.path.dirname(input.card),
         out=lambda wildcards, output: os.path.dirname(output.summary),
         figures=lambda wildcards, output: os.path.dirname(output.gif),
         stages=training_stages,
-        title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {STATES_SEED})",
+        title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {params.seed})",
         state=rssviz_state,
         outputs=as_json(RSSVIZ["outputs"]),
         umap=as_json(RSSVIZ["umap"]),
@@ -147,7 +150,7 @@ rule csl_rssviz_training:
         " --title '{params.title}'"
         " --stages {params.stages} --outputs '{params.outputs}' --decode '{params.decode}'"
         " --state {params.state} --umap '{params.umap}'"
-        " --random-state {RSSVIZ[random_state]} > {log} 2>&1"
+        " --random-state {params.rss[random_state]} > {log} 2>&1"
 
 
 rule csl_rssviz_hyperparameters:
@@ -174,6 +177,8 @@ rule csl_rssviz_hyperparameters:
         mem_mb=4000,
         runtime=30,
     params:
+        rss=RSSVIZ,
+        seed=STATES_SEED,
         data=lambda wildcards, input: os.path.dirname(input[0]),
         out=lambda wildcards, output: os.path.dirname(output.panels),
         figures=lambda wildcards, output: os.path.dirname(output.png),
@@ -186,9 +191,9 @@ rule csl_rssviz_hyperparameters:
         "rnnatlas csl-rssviz-hyper --data {params.data} --spec '{params.spec}'"
         " --out {params.out} --figures {params.figures} --spectral-radius {params.radius}"
         " --leak {params.leak} --input-scaling {params.scaling}"
-        " --sentences {RSSVIZ[sentences]} --seed {STATES_SEED} --umap '{params.umap}'"
-        " --random-state {RSSVIZ[random_state]}"
-        " --trust-neighbors {RSSVIZ[trust_neighbors]} > {log} 2>&1"
+        " --sentences {params.rss[sentences]} --seed {params.seed} --umap '{params.umap}'"
+        " --random-state {params.rss[random_state]}"
+        " --trust-neighbors {params.rss[trust_neighbors]} > {log} 2>&1"
 
 
 rule csl_units:
@@ -223,6 +228,7 @@ rule csl_units:
         mem_mb=2000,
         runtime=10,
     params:
+        rss=RSSVIZ,
         model=lambda wildcards, input: os.path.dirname(input.model),
         data=lambda wildcards, input: os.path.dirname(input.card),
         tables=lambda wildcards, output: os.path.dirname(output.summary),
@@ -237,4 +243,4 @@ rule csl_units:
         " --connected-output {params.units[connected_output]}"
         " --connected-k {params.units[connected_k]}"
         " --delta-sentences {params.units[delta_sentences]} --state {params.state}"
-        " --seed {RSSVIZ[random_state]} > {log} 2>&1"
+        " --seed {params.rss[random_state]} > {log} 2>&1"

@@ -51,7 +51,9 @@ rule csl_rssviz_figures:
             )
             for view in RSSVIZ_VIEWS
         ],
-        svg=[f"results/figures/csl/rssviz/{{model}}_{view}.svg" for view in RSSVIZ_VIEWS],
+        svg=[
+            f"results/figures/csl/rssviz/{{model}}_{view}.svg" for view in RSSVIZ_VIEWS
+        ],
         html="results/figures/csl/rssviz/{model}.html",
     log:
         "logs/figures/rssviz/{model}.log",

@@ -73,6 +73,28 @@ def exact_neighbors(X: np.ndarray, k: int, metric: str = "euclidean"):
     return indices, distances.astype(np.float32)
 
 
+def _cache_umap_kernels() -> None:
+    """Let numba cache umap-learn's compiled kernels on disk (numba's own `enable_caching`).
+
+    umap-learn compiles most of its kernels without `cache=True`, so every new process spends
+    ~10 s compiling before the first fit; each pipeline step is a new process. With the cache
+    only the first process pays. Caching is an optimisation: any failure leaves numba as it was.
+    """
+    try:
+        from numba.core.registry import CPUDispatcher
+        from umap import layouts, spectral, umap_, utils
+
+        for module in (umap_, layouts, utils, spectral):
+            for kernel in vars(module).values():
+                if (
+                    isinstance(kernel, CPUDispatcher)
+                    and kernel._cache.__class__.__name__ == "NullCache"
+                ):
+                    kernel.enable_caching()
+    except Exception:  # the layout does not depend on it
+        pass
+
+
 def fit_umap(X: np.ndarray, params: Mapping | None = None, random_state: int | None = 42) -> Layout:
     """UMAP to 2 components with the paper's parameters (umap-learn defaults + random_state).
 
@@ -85,6 +107,7 @@ def fit_umap(X: np.ndarray, params: Mapping | None = None, random_state: int | N
 
     import umap  # imported lazily: numba compilation costs seconds
 
+    _cache_umap_kernels()
     options = {**UMAP_DEFAULTS, **dict(params or {})}
     X = np.asarray(X, dtype=np.float32)
     if len(X) <= options["n_neighbors"]:
