@@ -89,6 +89,7 @@ td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-alig
 th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 .skip{color:#888}.detail{color:#555;font-size:12px}img{max-width:100%;margin:.5em 0}
 .counts span{margin-right:1.5em}figure{margin:1.5em 0}figcaption{color:#555;font-size:13px}
+.grid{display:grid;grid-template-columns:1fr 1fr;gap:0 1.5em}.grid figure{margin:.8em 0}
 """
 
 

@@ -127,7 +127,9 @@ def visual_section(config: Mapping, visual: Mapping, figures: Path, report_dir: 
             f"({html.escape(summary['connected_output_label'])}): "
             f"{summary['connected_units']}.</p>"
         )
-        for name, title in UNIT_TITLES.items():
-            path = figures / "units" / model / f"{name}.png"
-            parts.append(_figure(path, f"{model}: {title}", report_dir))
+        unit_figures = [
+            _figure(figures / "units" / model / f"{name}.png", f"{model}: {title}", report_dir)
+            for name, title in UNIT_TITLES.items()
+        ]
+        parts.append(f"<div class='grid'>{''.join(unit_figures)}</div>")
     return "\n".join(parts)
