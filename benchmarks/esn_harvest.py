@@ -12,12 +12,12 @@ do) or every distinct prefix (what `harvest`, which integrates each shared prefi
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
+from cpu_clock import busy_cpu_seconds, others_cores, own_cpu_seconds
 from threadpoolctl import threadpool_info
 
 from rnnatlas.models.esn import (
@@ -106,21 +106,6 @@ def torch_module_states(module: ESN, tokens: list[np.ndarray]) -> np.ndarray:
     return x[torch.arange(len(tokens)), lengths - 1].numpy()
 
 
-def _busy_cpu_seconds() -> float:
-    """CPU seconds all processes have used since boot (Linux /proc/stat; 0 elsewhere)."""
-    try:
-        with open("/proc/stat") as stat:
-            ticks = [int(v) for v in stat.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
-
-
-def _own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def best_time(run: Callable[[], object], repeats: int) -> tuple[float, object, float]:
     """Fastest of `repeats` runs, its result, and the cores other processes used meanwhile.
 
@@ -129,12 +114,11 @@ def best_time(run: Callable[[], object], repeats: int) -> tuple[float, object, f
     """
     best, result, others = np.inf, None, 0.0
     for _ in range(repeats):
-        busy, own, start = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
+        busy, own, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
         result = run()
         seconds = time.perf_counter() - start
         if seconds < best:
-            foreign = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
-            best, others = seconds, max(0.0, foreign / seconds)
+            best, others = seconds, others_cores(busy, own, seconds)
     return best, result, others
 
 

@@ -35,6 +35,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+from cpu_clock import busy_cpu_seconds, others_cores, own_cpu_seconds
 
 # umap computes exact k-NN below this many points and runs pynndescent's NN-descent above it;
 # the two paths compile different kernels and allocate very differently
@@ -73,21 +74,6 @@ def unique_states(sizes: list[int], seed: int) -> dict[int, tuple[int, np.ndarra
     return out
 
 
-def _busy_cpu_seconds() -> float:
-    """CPU seconds used by all processes since boot (Linux /proc/stat; 0 elsewhere)."""
-    try:
-        with open("/proc/stat") as stat:
-            ticks = [int(v) for v in stat.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
-
-
-def _own_cpu_seconds() -> float:
-    times = os.times()
-    return times.user + times.system
-
-
 def _status_kib(field: str) -> float:
     """A size from /proc/self/status (VmRSS: resident now, VmHWM: its peak); nan elsewhere."""
     try:
@@ -119,11 +105,10 @@ def _reset_peak_rss() -> bool:
 
 def timed(run):
     """(result, seconds, cores other processes used meanwhile: the machine may be shared)."""
-    busy, own, start = _busy_cpu_seconds(), _own_cpu_seconds(), time.perf_counter()
+    busy, own, start = busy_cpu_seconds(), own_cpu_seconds(), time.perf_counter()
     result = run()
     seconds = time.perf_counter() - start
-    foreign = (_busy_cpu_seconds() - busy) - (_own_cpu_seconds() - own)
-    return result, seconds, max(0.0, foreign / seconds)
+    return result, seconds, others_cores(busy, own, seconds)
 
 
 @contextmanager

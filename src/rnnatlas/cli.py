@@ -9,14 +9,18 @@ import sys
 from pathlib import Path
 
 
-def _json(text: str) -> dict:
+def _parse_json(text: str, kind: type, name: str):
     try:
         value = json.loads(text)
     except json.JSONDecodeError as err:
         raise argparse.ArgumentTypeError(f"not valid JSON ({err}): {text[:80]}") from err
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("expected a JSON object")
+    if not isinstance(value, kind):
+        raise argparse.ArgumentTypeError(f"expected a JSON {name}")
     return value
+
+
+def _json(text: str) -> dict:
+    return _parse_json(text, dict, "object")
 
 
 def _pair(text: str) -> list[int]:
@@ -108,13 +112,7 @@ def _floats(text: str) -> list[float]:
 
 
 def _json_list(text: str) -> list:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({err}): {text[:80]}") from err
-    if not isinstance(value, list):
-        raise argparse.ArgumentTypeError("expected a JSON list")
-    return value
+    return _parse_json(text, list, "list")
 
 
 def _add_rssviz(sub) -> None:

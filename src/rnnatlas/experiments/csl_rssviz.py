@@ -31,35 +31,19 @@ def default_state(kind: str) -> str:
     return DEFAULT_STATE[kind]
 
 
-def sentence_words(sentence: str) -> list[str]:
-    """A sentence as words wrapped in BEGIN ... END (added when missing)."""
-    words = sentence.split()
-    if not words or words[0] != "BEGIN":
-        words = ["BEGIN", *words]
-    if words[-1] != "END":
-        words = [*words, "END"]
-    return words
-
-
 def run_sentences(model, grammar, sentences: Sequence[str], state: str):
-    """States and outputs of the model after every word of each sentence (no padding)."""
-    import torch
+    """(words, states [T, units], outputs [T, D]) of the model on each sentence, no padding."""
+    from rnnatlas.experiments.csl_units import encode_words, run_sentence, wrap_sentence
 
-    from rnnatlas.models.lstm import one_hot_batch
-
+    kind = "esn" if hasattr(model, "Wout") else "lstm"
     results = []
     for sentence in sentences:
-        words = sentence_words(sentence)
-        tokens = grammar.encode(words).astype(np.int64)
-        inputs, _ = one_hot_batch([tokens], len(grammar.vocabulary))
-        if hasattr(model, "Wout"):  # the reservoir runs in float64, as it was trained
-            inputs = inputs.double()
-        with torch.no_grad():
-            recorded = model.states(inputs)
-            outputs = model(inputs)[0].numpy()
+        words = wrap_sentence(sentence)
+        tokens = encode_words(grammar, words)
+        recorded, outputs = run_sentence(model, kind, tokens, len(grammar.vocabulary))
         if state not in recorded:
             raise ValueError(f"the model records {sorted(recorded)}, not state {state!r}")
-        results.append((words, recorded[state][0].numpy(), outputs))
+        results.append((words, recorded[state], outputs))
     return results
 
 

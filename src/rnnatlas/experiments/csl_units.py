@@ -37,7 +37,8 @@ def wrap_sentence(sentence: str) -> list[str]:
     return words
 
 
-def _encode(grammar, words: list[str]) -> np.ndarray:
+def encode_words(grammar, words: list[str]) -> np.ndarray:
+    """Token ids of the words; an unknown word is named with the vocabulary."""
     unknown = [w for w in words if w not in grammar.vocabulary]
     if unknown:
         raise ValueError(
@@ -118,7 +119,7 @@ def units_step(
             f"{data.input_dim}: pick the model trained on this corpus"
         )
     words = wrap_sentence(sentence)
-    tokens = _encode(grammar, words)
+    tokens = encode_words(grammar, words)
     text = " ".join(words)
 
     W = analysis.readout_weights(model)
