@@ -1,0 +1,37 @@
+"""The sequential-MNIST figures draw from their tables (smoke test with hand-made tables)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rnnatlas.figures import mnist
+
+
+def test_every_mnist_figure_is_written(tmp_path):
+    rows = [
+        {"seed": s, "variant": v, "n": n, "accuracy": 0.5 + 0.01 * n}
+        for s in (0, 1)
+        for v in ("cut", "hidden", "extended")
+        for n in range(29)
+    ]
+    rng = np.random.default_rng(0)
+    embeddings = pd.DataFrame(
+        {"step": np.repeat([3, 27, 40], 50), "x": rng.normal(size=150), "y": rng.normal(size=150),
+         "label": np.tile(np.arange(10), 15)}
+    )  # fmt: skip
+    separability = pd.DataFrame(
+        {"step": [3, 27, 40], "knn_accuracy": [0.3, 0.9, 0.5], "silhouette": [0.0, 0.3, 0.1]}
+    )
+    lyapunov = pd.DataFrame({"seed": [0, 0, 1, 1], "epoch": [0, 5, 0, 5],
+                             "lambda_max": [0.2, 0.0, 0.25, -0.01]})  # fmt: skip
+    projected = pd.DataFrame(
+        {"trajectory": np.repeat([0, 1], 20), "step": np.tile(np.arange(20), 2),
+         "pc1": rng.normal(size=40), "pc2": rng.normal(size=40), "label": np.repeat([3, 7], 20)}
+    )  # fmt: skip
+    paths = mnist.accuracy_vs_n(pd.DataFrame(rows), tmp_path)
+    paths += mnist.tsne_panels(embeddings, separability, tmp_path)
+    paths += mnist.lyapunov_before_after(lyapunov, tmp_path)
+    paths += mnist.attractor_trajectories(projected, tmp_path)
+    assert len(paths) == 8
+    assert all(p.stat().st_size > 5000 for p in paths)
