@@ -46,7 +46,14 @@ def load(path: str | Path) -> torch.nn.Module:
 
         module = SequenceLSTM.from_hyperparameters(card["hyperparameters"])
         module.load_state_dict(state)
+    elif kind == "rnn":
+        from rnnatlas.models.rnn import SequenceRNN
+
+        module = SequenceRNN.from_hyperparameters(card["hyperparameters"])
+        module.load_state_dict(state)
     else:
-        raise ModelError(f"{card_path}: unknown model kind {kind!r}; expected 'esn' or 'lstm'")
+        raise ModelError(
+            f"{card_path}: unknown model kind {kind!r}; expected 'esn', 'lstm' or 'rnn'"
+        )
     module.eval()
     return module
