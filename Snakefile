@@ -19,6 +19,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/states.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/mnist.smk"
 include: "workflow/rules/report.smk"
 
 

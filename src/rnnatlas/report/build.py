@@ -157,6 +157,7 @@ def build_report(
     out_dir: Path,
     presets_root: Path = Path("."),
     analysis: Path | None = None,
+    mnist: Mapping[str, Path] | None = None,
 ) -> list[dict]:
     from rnnatlas.report.visual import load_visual, visual_section
 
@@ -173,12 +174,17 @@ def build_report(
             if not c["center"] and c.get("protocol", "variengien") == "variengien"
         },
         visual=visual,
+        mnist={k: pd.read_parquet(v) for k, v in (mnist or {}).items() if k != "figures"},
     )
     claims = check_all(config, results, load_presets(presets_root))
     write_json(out_dir / "claims.json", claims)
     table_path = figures / "error_table.html"
     table_html = table_path.read_text() if table_path.exists() else ""
     visual_html = visual_section(config, visual, figures, out_dir) if visual else ""
+    if mnist and "figures" in mnist:
+        from rnnatlas.report.mnist import mnist_section
+
+        visual_html += mnist_section(config, results.mnist, Path(mnist["figures"]), out_dir)
     page = render(config, claims, figures, table_html, loaded_cards, visual_html)
     with atomic_path(out_dir / "index.html") as tmp:
         tmp.write_text(page)

@@ -32,6 +32,7 @@ class Results:
     bow: pd.DataFrame
     cards: Mapping[int, dict]  # n_objects -> corpus card
     visual: Mapping | None = None  # {"rssviz": {model: metrics}, "units": {model: summary}, ...}
+    mnist: Mapping | None = None  # {"variants": DataFrame, "separability": DataFrame}
 
 
 @dataclass
@@ -453,9 +454,9 @@ def registry() -> list[Claim]:
     )
     for n_objects in reference.CSL_COUNTS:
         claims += [_corpus_count(n_objects, i, f, label) for i, f, label in fields]
-    from rnnatlas.report import claims_visual  # it builds on this module's helpers
+    from rnnatlas.report import claims_mnist, claims_visual  # they build on this module
 
-    return claims + claims_visual.registry()
+    return claims + claims_visual.registry() + claims_mnist.registry()
 
 
 def check_all(config: Mapping, results: Results, presets: Mapping[str, Mapping] = ()) -> list[dict]:
