@@ -1,1 +1,21 @@
-"""Analyses that turn model outputs and hidden states into numbers."""
+"""Analyses that turn model outputs and hidden states into numbers.
+
+The public entry points (DESIGN.md) load lazily, so importing one analysis does not import
+torch or scikit-dimension for the others.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+_PUBLIC = {
+    "lyapunov_spectrum": "rnnatlas.analysis.lyapunov",
+    "intrinsic_dimension": "rnnatlas.analysis.dimension",
+}
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name: str):
+    if name in _PUBLIC:
+        return getattr(import_module(_PUBLIC[name]), name)
+    raise AttributeError(f"module 'rnnatlas.analysis' has no attribute {name!r}")
