@@ -33,13 +33,7 @@ N_TRAIN, N_TEST = 300, 100
 SPEC = {"units": 12, "epochs": 2, "batch_size": 32, "lr": 0.005, "checkpoint_epochs": [1]}
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_globals():
-    """Training switches on deterministic kernels and sets threads: undo it for other tests."""
-    deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
-    yield
-    torch.use_deterministic_algorithms(deterministic)
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("restore_torch_globals")
 
 
 @pytest.fixture(scope="module")

@@ -20,14 +20,7 @@ from rnnatlas.train import (
     train_sequence_classifier,
 )
 
-
-@pytest.fixture(autouse=True)
-def restore_torch_globals():
-    """Training switches on deterministic kernels and sets threads: undo it for other tests."""
-    deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
-    yield
-    torch.use_deterministic_algorithms(deterministic)
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("restore_torch_globals")
 
 
 # ---- the model --------------------------------------------------------------------------------

@@ -59,13 +59,7 @@ def assert_same_weights(model, reference_state):
         assert torch.equal(tensor, reference_state[name]), name
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_globals():
-    """Training switches on deterministic kernels and sets threads: undo it for other tests."""
-    deterministic, threads = torch.are_deterministic_algorithms_enabled(), torch.get_num_threads()
-    yield
-    torch.use_deterministic_algorithms(deterministic)
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("restore_torch_globals")
 
 
 @pytest.fixture(scope="module")

@@ -11,11 +11,13 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from rnnatlas.models.rebuild import Rebuildable
+
 # torch orders an LSTM's gate blocks input, forget, cell, output (as Keras does).
 _FORGET_GATE = 1
 
 
-class SequenceLSTM(nn.Module):
+class SequenceLSTM(Rebuildable, nn.Module):
     """A stacked LSTM (batch first) read out by one linear layer at every step.
 
     keras_init=True reproduces Keras' defaults: Glorot-uniform input kernels, orthogonal recurrent
@@ -52,15 +54,6 @@ class SequenceLSTM(nn.Module):
         self.readout = nn.Linear(self.units, self.output_dim)
         if self.keras_init:
             self._initialise_like_keras()
-
-    @classmethod
-    def from_hyperparameters(cls, hyperparameters: dict) -> SequenceLSTM:
-        """Rebuild a model from `hyperparameters()` (the 'class' entry is checked, then dropped)."""
-        arguments = dict(hyperparameters)
-        class_name = arguments.pop("class", cls.__name__)
-        if class_name != cls.__name__:
-            raise ValueError(f"hyperparameters describe a {class_name}, not a {cls.__name__}")
-        return cls(**arguments)
 
     def hyperparameters(self) -> dict:
         """Everything needed to rebuild this model, JSON-able."""

@@ -14,8 +14,10 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
+from rnnatlas.models.rebuild import Rebuildable
 
-class SequenceRNN(nn.Module):
+
+class SequenceRNN(Rebuildable, nn.Module):
     """One-layer tanh RNN (batch first) read out to `classes` logits by one linear layer."""
 
     def __init__(self, input_dim: int = 28, classes: int = 10, units: int = 200) -> None:
@@ -28,15 +30,6 @@ class SequenceRNN(nn.Module):
         self.units = int(units)
         self.rnn = nn.RNN(self.input_dim, self.units, nonlinearity="tanh", batch_first=True)
         self.readout = nn.Linear(self.units, self.classes)
-
-    @classmethod
-    def from_hyperparameters(cls, hyperparameters: dict) -> SequenceRNN:
-        """Rebuild a model from `hyperparameters()` (the 'class' entry is checked, then dropped)."""
-        arguments = dict(hyperparameters)
-        class_name = arguments.pop("class", cls.__name__)
-        if class_name != cls.__name__:
-            raise ValueError(f"hyperparameters describe a {class_name}, not a {cls.__name__}")
-        return cls(**arguments)
 
     def hyperparameters(self) -> dict:
         """Everything needed to rebuild this model, JSON-able."""
