@@ -140,3 +140,63 @@ def test_bad_input_fails_with_a_message():
         cycle_phase(np.zeros((10, 2)), np.zeros((1, 2)), t_ref=10)
     with pytest.raises(ValueError, match="n = 2"):
         cycle_phase(np.zeros((10, 2)), np.zeros((1, 3)))
+
+
+def _circle_tails(centre: np.ndarray, radius: float, phases: np.ndarray, L: int, n: int = 5):
+    """Tails on a circle of the plane of the first two axes, rotated by an irrational angle per
+    step (a quasi-periodic invariant curve: no period exists)."""
+    steps = np.arange(L) * (2 * math.pi * (math.sqrt(5) - 1) / 2)
+    angles = phases[:, None] + steps[None, :]
+    tails = np.zeros((len(phases), L, n)) + centre
+    tails[:, :, 0] += radius * np.cos(angles)
+    tails[:, :, 1] += radius * np.sin(angles)
+    return tails
+
+
+def test_invariant_sets_separates_two_quasi_periodic_circles():
+    from rnnatlas.analysis.attractors import invariant_sets
+
+    rng = np.random.default_rng(0)
+    first = _circle_tails(np.zeros(5), 1.0, rng.uniform(0, 6.3, 30), L=20)
+    second = _circle_tails(np.array([0, 0, 3.0, 0, 0]), 0.5, rng.uniform(0, 6.3, 20), L=20)
+    order = rng.permutation(50)
+    tails = np.concatenate([first, second])[order]
+    labels, scale = invariant_sets(tails)
+    truth = (order >= 30).astype(int)
+    truth = truth if truth[0] == 0 else 1 - truth  # labels count by first appearance
+    np.testing.assert_array_equal(labels, truth)
+    assert 0 < scale < 2.5  # below the gap between the circles (3 - 1 - 0.5 = 1.5 ... 3)
+    for tail in tails:  # each classic period test fails on these curves: no period exists
+        assert classify_trajectory(tail, tol=1e-6)["kind"] == "neither"
+
+
+def test_invariant_sets_fixed_points_and_single_set():
+    from rnnatlas.analysis.attractors import invariant_sets
+
+    tails = np.zeros((4, 3, 2))
+    tails[2:] += 1.0  # two fixed points
+    labels, scale = invariant_sets(tails)
+    np.testing.assert_array_equal(labels, [0, 0, 1, 1])
+    assert scale == 0.0
+    one = _circle_tails(np.zeros(3), 1.0, np.linspace(0, 6, 12), L=10, n=3)
+    assert set(invariant_sets(one)[0]) == {0}
+    with pytest.raises(ValueError, match="L >= 2"):
+        invariant_sets(np.zeros((3, 1, 2)))
+
+
+def test_curve_angle_recovers_the_phase_up_to_a_common_offset():
+    from rnnatlas.analysis.attractors import curve_angle
+
+    rng = np.random.default_rng(1)
+    phases = rng.uniform(-math.pi, math.pi, 40)
+    states = _circle_tails(np.ones(4), 2.0, phases, L=1, n=4)[:, 0]
+    # evenly spaced: their mean is the circle's centre
+    even = np.linspace(0, 2 * math.pi, 50, endpoint=False)
+    reference = _circle_tails(np.ones(4), 2.0, even, L=1, n=4)[:, 0]
+    angles = curve_angle(states, reference)
+
+    def spread(offset):  # the largest circular distance of the offsets from the first
+        return np.abs(np.angle(np.exp(1j * (offset - offset[0])))).max()
+
+    # the same offset for every state (a mirror image allowed: then angle = offset - phase)
+    assert min(spread(angles - phases), spread(angles + phases)) < 1e-9

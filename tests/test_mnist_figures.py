@@ -26,12 +26,22 @@ def test_every_mnist_figure_is_written(tmp_path):
     lyapunov = pd.DataFrame({"seed": [0, 0, 1, 1], "epoch": [0, 5, 0, 5],
                              "lambda_max": [0.2, 0.0, 0.25, -0.01]})  # fmt: skip
     projected = pd.DataFrame(
-        {"trajectory": np.repeat([0, 1], 20), "step": np.tile(np.arange(20), 2),
-         "pc1": rng.normal(size=40), "pc2": rng.normal(size=40), "label": np.repeat([3, 7], 20)}
+        {"part": np.repeat(["transient", "attractor"], 20),
+         "trajectory": np.tile(np.repeat([0, 1], 10), 2), "step": np.tile(np.arange(10), 4),
+         "pc1": rng.normal(size=40), "pc2": rng.normal(size=40),
+         "label": np.tile(np.repeat([3, 7], 10), 2)}
     )  # fmt: skip
+    dimension = pd.DataFrame({"t": np.tile(np.arange(5), 2),
+                              "method": np.repeat(["twonn", "pr"], 5),
+                              "dimension": rng.uniform(1, 5, 10)})  # fmt: skip
+    phase = pd.DataFrame({"seed": [0, 0], "t": [0, 100], "phase_accuracy": [0.3, 0.2],
+                          "state_accuracy": [0.8, 0.2], "chance": [0.11, 0.11]})  # fmt: skip
     paths = mnist.accuracy_vs_n(pd.DataFrame(rows), tmp_path)
     paths += mnist.tsne_panels(embeddings, separability, tmp_path)
     paths += mnist.lyapunov_before_after(lyapunov, tmp_path)
-    paths += mnist.attractor_trajectories(projected, tmp_path)
-    assert len(paths) == 8
+    summary = {"pca_explained": [0.5, 0.4], "set_kinds": {"closed_curve": 1}, "steps": 10}
+    paths += mnist.attractor_trajectories(projected, summary, tmp_path)
+    paths += mnist.dimension_by_step(dimension, 1.1, tmp_path)
+    paths += mnist.phase_decoding(phase, tmp_path)
+    assert len(paths) == 12
     assert all(p.stat().st_size > 5000 for p in paths)

@@ -9,7 +9,12 @@ the phase on the cycle. These functions give the building blocks for that table:
   (chaos, quasi-periodic motion, or not converged yet);
 - `distinct_attractors`: labels grouping trajectories that reached the same fixed point or the
   same cycle, cycles compared up to a shift of phase;
-- `cycle_phase`: the index on a cycle's points at which a trajectory is at a reference time.
+- `cycle_phase`: the index on a cycle's points at which a trajectory is at a reference time;
+- `invariant_sets`: labels grouping trajectories by the attractor their tails lie on, whatever
+  its kind (fixed point, periodic orbit, or an invariant closed curve on which the map rotates
+  by an irrational angle: the discrete-time limit cycle, which no finite period describes);
+- `curve_angle`: the angle of states around an attractor's centre in its first two principal
+  axes, a phase for trajectories on a closed curve.
 
 Distances are max-norms ‖x‖∞ = max_i |x_i|: a tolerance then means the same per unit whatever
 the number of units.
@@ -18,6 +23,7 @@ the number of units.
 from __future__ import annotations
 
 import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
 
 KINDS = ("fixed_point", "cycle", "neither")
 
@@ -159,3 +165,75 @@ def cycle_phase(traj, attractor, t_ref: int | None = None, tol: float | None = 1
             f"point of this attractor, more than tol = {tol:g}: it is not on it"
         )
     return (j_end - (T - 1 - t_ref)) % len(points)
+
+
+def invariant_sets(tails) -> tuple[np.ndarray, float]:
+    """Group trajectories by the invariant set their tails lie on: (labels [B], scale).
+
+    tails: [B, L >= 2, n], the last L states of B trajectories of one map. An attractor is
+    invariant, so each trajectory's tail stays inside one set: the sets are the single-linkage
+    clusters of all B * L points cut at the smallest distance `scale` at which every tail falls
+    within a single cluster. Two attractors are told apart when the gap between them exceeds
+    that scale (how far consecutive points of one tail can be apart along its own set). Works
+    for fixed points, periodic orbits and invariant curves alike; distances are Euclidean.
+    Labels count 0, 1, ... by first appearance.
+    """
+    tails = np.asarray(tails.detach().cpu().numpy() if hasattr(tails, "detach") else tails)
+    if tails.ndim != 3 or tails.shape[1] < 2:
+        raise ValueError(f"tails must be [trajectories, L >= 2 steps, units], got {tails.shape}")
+    if not np.isfinite(tails).all():
+        raise ValueError("tails contain NaN or infinite values")
+    B, L, n = tails.shape
+    if B == 1:
+        return np.zeros(1, dtype=np.int64), 0.0
+    tree = linkage(tails.reshape(B * L, n).astype(np.float64), method="single")
+    heights = np.unique(np.concatenate([[0.0], tree[:, 2]]))
+
+    def cut(height: float) -> np.ndarray:
+        return fcluster(tree, t=height, criterion="distance").reshape(B, L)
+
+    # the smallest merge height at which no tail is split (bisection: splitting only decreases)
+    low, high = 0, len(heights) - 1
+    while low < high:
+        middle = (low + high) // 2
+        if (cut(heights[middle]) == cut(heights[middle])[:, :1]).all():
+            high = middle
+        else:
+            low = middle + 1
+    clusters = cut(heights[low])[:, 0]
+    _, first, inverse = np.unique(clusters, return_index=True, return_inverse=True)
+    order = np.argsort(np.argsort(first))  # relabel by first appearance
+    return order[inverse].astype(np.int64), float(heights[low])
+
+
+def curve_frame(reference) -> tuple[np.ndarray, np.ndarray]:
+    """(centre [n], axes [2, n]): the mean of an attractor's points [r >= 3, n] and its first
+    two principal axes, signs fixed (largest component positive) so that angles measured in
+    the frame do not depend on the SVD's arbitrary signs."""
+    reference = np.asarray(reference, np.float64)
+    if reference.ndim != 2 or len(reference) < 3:
+        raise ValueError(f"reference must be [points >= 3, units], got {reference.shape}")
+    centre = reference.mean(axis=0)
+    _, _, axes = np.linalg.svd(reference - centre, full_matrices=False)
+    axes = axes[:2]
+    if len(axes) < 2:
+        raise ValueError("reference needs at least 2 units to define a plane")
+    signs = np.sign(axes[np.arange(2), np.abs(axes).argmax(axis=1)])
+    return centre, axes * signs[:, None]
+
+
+def curve_angle(states, reference=None, *, frame: tuple | None = None) -> np.ndarray:
+    """Angle in (-pi, pi] of each state [m, n] around the centre of `reference` [r, n] (points
+    of one attractor), in reference's first two principal axes (or a `curve_frame` given).
+
+    On a closed curve whose projection winds once around its centre this is a phase: states at
+    the same place on the curve get the same angle.
+    """
+    if (reference is None) == (frame is None):
+        raise ValueError("give either reference points or a curve_frame, not both or neither")
+    centre, axes = curve_frame(reference) if frame is None else frame
+    states = np.asarray(states, np.float64)
+    if states.ndim != 2 or states.shape[1] != len(centre):
+        raise ValueError(f"states must be [m, {len(centre)}], got {states.shape}")
+    projected = (states - centre) @ axes.T
+    return np.arctan2(projected[:, 1], projected[:, 0])
