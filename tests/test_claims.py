@@ -201,3 +201,58 @@ def test_mnist_claims_on_hand_made_tables(config):
     accuracy = _by_id(check_all(paper, results))["mnist.accuracy.full_sequence"]
     assert (accuracy["value"], accuracy["verdict"]) == (90.5, NOT_REPRODUCED)  # 2.5 pp > 2 pp
     assert accuracy["tolerance"] == 2.0
+
+
+def _dynamics_tables(lam_after=(0.001, -0.002), cycles=(2, 2), twonn=1.0, phase=(0.3, 0.31)):
+    """Hand-made outputs of two networks' dynamics_step."""
+    summaries, sets, phases, attractors = {}, [], [], []
+    for seed, (lam, count) in enumerate(zip(lam_after, cycles, strict=True)):
+        kinds = {"closed_curve": count} if count else {"higher_dimensional": 1}
+        summaries[seed] = {
+            "seed": seed, "lambda_max_untrained": -0.5, "lambda_max_trained": lam,
+            "final_epoch": 10, "set_kinds": kinds, "attractor_twonn": twonn,
+        }  # fmt: skip
+        for label in range(max(count, 1)):
+            sets.append({"seed": seed, "set": label, "kind": next(iter(kinds))})
+        phases.append({"seed": seed, "t": 2000, "phase_accuracy": phase[0],
+                       "state_accuracy": phase[1], "chance": 0.1})  # fmt: skip
+        attractors += [{"seed": seed, "trajectory": i} for i in range(1000)]
+    return {
+        "summaries": summaries,
+        "sets": pd.DataFrame(sets),
+        "phase": pd.DataFrame(phases),
+        "attractors": pd.DataFrame(attractors),
+    }
+
+
+def test_mnist_dynamics_claims_on_hand_made_tables(config):
+    results = _results(_runs([0.006, 0.006], [0.001, 0.002]))
+    results.mnist = {**_mnist_tables(), "dynamics": _dynamics_tables()}
+    got = _by_id(check_all(config, results))
+    for claim in (
+        "mnist.lyapunov.zero_after_training",
+        "mnist.attractors.two_limit_cycles",
+        "mnist.dimension.low_dimensional_attractor",
+        "mnist.attractors.digit_as_phase",
+    ):
+        assert got[claim]["verdict"] == REPRODUCED, claim
+    assert got["mnist.attractors.two_limit_cycles"]["value"] == "limit cycles per network: [2, 2]"
+
+    # one network chaotic (λ 0.05 > 0.01), one cycle each, an 11-dimensional attractor (> 5 %
+    # of 200 units), the phase keeping 20 / 31 < 90 % of the state's accuracy
+    results.mnist["dynamics"] = _dynamics_tables((0.05, 0.0), (1, 1), 11.0, (0.2, 0.31))
+    got = _by_id(check_all(config, results))
+    for claim in (
+        "mnist.lyapunov.zero_after_training",
+        "mnist.attractors.two_limit_cycles",
+        "mnist.dimension.low_dimensional_attractor",
+        "mnist.attractors.digit_as_phase",
+    ):
+        assert got[claim]["verdict"] == NOT_REPRODUCED, claim
+    # at chance (10 % of 1000 digits) the phase carries nothing even if the state has nothing
+    results.mnist["dynamics"] = _dynamics_tables(phase=(0.1, 0.1))
+    got = _by_id(check_all(config, results))
+    assert got["mnist.attractors.digit_as_phase"]["verdict"] == NOT_REPRODUCED
+    results.mnist = _mnist_tables()
+    got = _by_id(check_all(config, results))
+    assert got["mnist.attractors.two_limit_cycles"]["verdict"] == NOT_CHECKED

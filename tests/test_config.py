@@ -90,3 +90,14 @@ def test_missing_key(config):
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="does not exist"):
         load_config([tmp_path / "nope.yaml"])
+
+
+def test_mnist_dynamics_cross_checks(config):
+    message = _error(config, lambda c: c["mnist"]["dynamics"]["attractors"].update(tail=5000))
+    assert "mnist.dynamics.attractors.tail" in message and "attractors.steps" in message
+    message = _error(
+        config, lambda c: c["mnist"]["dynamics"]["attractors"].update(phase_times=[0, 9999])
+    )
+    assert "phase_times: 9999" in message
+    message = _error(config, lambda c: c["mnist"]["dynamics"]["lyapunov"].update(exponents=500))
+    assert "mnist.dynamics.lyapunov.exponents" in message and "mnist.model.units" in message

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -186,3 +187,51 @@ def test_sequential_mnist_tables(workdir):
     assert claims["mnist.order.length_over_information"]["verdict"] == "not checked at this scale"
     page = (workdir / "results/report/index.html").read_text()
     assert "sequential MNIST" in page
+
+
+def test_sequential_mnist_dynamics(workdir):
+    """ci.yaml: 2 networks x checkpoints [0, 1, 2], 4 initial conditions, 2 exponents; 300
+    digits run 600 steps; dimension every 4th step."""
+    from rnnatlas.analysis.lyapunov import lyapunov_spectrum, rnn_autonomous_map
+    from rnnatlas.experiments.mnist_dynamics import read_dynamics, row28_states
+    from rnnatlas.experiments.mnist_steps import read_split
+    from rnnatlas.train import load_model_checkpoint
+
+    folders = [workdir / f"results/analysis/mnist/dynamics/seed{seed}" for seed in (0, 1)]
+    tables = read_dynamics(folders)
+    lyapunov = tables["lyapunov"]
+    assert sorted(lyapunov["epoch"].unique()) == [0, 1, 2] and len(lyapunov) == 2 * 3 * 4
+    assert (lyapunov["lambda_max"] >= lyapunov["lambda_2"]).all()
+    # recompute one row: the untrained network 1 from its first test digit's row-28 state
+    model_dir = workdir / "results/models/mnist-5k/rnn/seed1"
+    model = load_model_checkpoint(model_dir / "checkpoints/epoch000.pt")
+    _, labels, images = read_split(workdir / "results/data/mnist-5k", "test")
+    again = lyapunov_spectrum(
+        rnn_autonomous_map(*model.recurrent_weights()),
+        row28_states(model, images[:4]),
+        200,
+        transient=50,
+        k=2,
+    )
+    row = lyapunov.query("seed == 1 and epoch == 0").sort_values("initial")
+    np.testing.assert_allclose(row["lambda_max"], again.exponents[:, 0], atol=1e-9)
+    assert (row["digit"].to_numpy() == labels[:4]).all()
+    # an untrained torch RNN (weights within ±1/sqrt(200)) contracts
+    assert (row["lambda_max"] < 0).all()
+    attractors = tables["attractors"]
+    assert len(attractors) == 2 * 300 and set(attractors["set"]) >= {0}
+    sets = tables["sets"]
+    assert sets.groupby("seed")["trajectories"].sum().tolist() == [300, 300]
+    phase = tables["phase"]
+    assert sorted(phase["t"].unique()) == [0, 28, 600]
+    assert ((phase["phase_accuracy"] >= 0) & (phase["phase_accuracy"] <= 1)).all()
+    dimension = pd.read_parquet(workdir / "results/analysis/mnist/dimension.parquet")
+    assert sorted(dimension["t"].unique()) == [*range(0, 56, 4), 55]
+    assert set(dimension["method"]) == {"participation_ratio", "twonn"}
+    claims = {c["id"]: c for c in json.loads((workdir / "results/report/claims.json").read_text())}
+    for claim in ("mnist.lyapunov.zero_after_training", "mnist.attractors.two_limit_cycles"):
+        assert claims[claim]["verdict"] == "not checked at this scale"  # 2 epochs
+    page = (workdir / "results/report/index.html").read_text()
+    assert "Autonomous dynamics" in page and "digit from phase" in page
+    for name in ("lyapunov", "attractors", "dimension", "phase"):
+        assert (workdir / f"results/figures/mnist/{name}.png").stat().st_size > 10_000

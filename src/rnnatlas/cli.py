@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from rnnatlas import cli_text8
+
 
 def _parse_json(text: str, kind: type, name: str):
     try:
@@ -224,9 +226,30 @@ def _add_mnist(sub) -> None:
     p.add_argument("--perplexity", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=0)
 
+    p = sub.add_parser("mnist-dynamics", help="Lyapunov, attractors and phase of one network")
+    p.add_argument("--model", type=Path, required=True, help="model directory (+ checkpoints/)")
+    p.add_argument("--data", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--lyapunov", type=_json, default={}, help="mnist.dynamics.lyapunov as JSON")
+    p.add_argument("--attractors", type=_json, default={}, help="mnist.dynamics.attractors")
+    p.add_argument("--seed", type=int, default=0, help="seeds the k-NN folds and subsamples")
+    p.add_argument("--threads", type=int, default=1)
+
+    p = sub.add_parser("state-dimension", help="intrinsic dimension of a states file per step")
+    p.add_argument("--states", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True, help="Parquet table")
+    p.add_argument("--state", default="h0", help="state column")
+    p.add_argument("--methods", type=lambda text: text.split(","), default=["participation_ratio"])
+    p.add_argument("--stride", type=int, default=1)
+    p.add_argument("--points", type=int, help="at most this many sequences per step")
+    p.add_argument("--seed", type=int, default=0)
+
     p = sub.add_parser("mnist-figures", help="draw the sequential-MNIST figures")
     p.add_argument("--variants", type=Path, required=True)
     p.add_argument("--tsne", type=Path, required=True, help="folder of tsne/separability.parquet")
+    p.add_argument("--dynamics", type=Path, nargs="+", required=True, help="dynamics folders")
+    p.add_argument("--dimension", type=Path, required=True, help="dimension.parquet")
+    p.add_argument("--attractor-seed", type=int, required=True, help="network of the PCA view")
     p.add_argument("--out", type=Path, required=True)
 
 
@@ -245,6 +268,9 @@ def _add_report(sub) -> None:
     p.add_argument("--mnist-variants", type=Path, help="sequential MNIST variants.parquet")
     p.add_argument("--mnist-separability", type=Path, help="sequential MNIST separability")
     p.add_argument("--mnist-figures", type=Path, help="folder of the sequential MNIST figures")
+    p.add_argument("--mnist-dynamics", type=Path, nargs="*", default=[], help="dynamics folders")
+    p.add_argument("--mnist-dimension", type=Path, help="sequential MNIST dimension.parquet")
+    cli_text8.add_report_arguments(p)
 
 
 def _add_checks(sub) -> None:
@@ -269,6 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_rssviz,
         _add_units,
         _add_mnist,
+        cli_text8.add_commands,
         _add_report,
         _add_checks,
     ):
@@ -311,15 +338,17 @@ def run(args: argparse.Namespace) -> None:
         draw_all(args.runs, args.units, args.sentences, args.bow, args.histories, args.out)
     elif args.step.startswith("csl-rssviz") or args.step == "csl-units":
         _run_visual(args)
-    elif args.step.startswith("mnist-"):
+    elif args.step.startswith("mnist-") or args.step == "state-dimension":
         _run_mnist(args)
+    elif args.step.startswith("text8-"):
+        cli_text8.run(args)
     elif args.step == "report":
         from rnnatlas.report.build import build_report
 
         build_report(
             args.config, args.runs, args.units, args.sentences, args.bow, args.figures,
             args.cards, args.out, presets_root=args.presets_root, analysis=args.analysis,
-            mnist=_mnist_tables(args),
+            mnist=_mnist_tables(args), text8=cli_text8.report_tables(args),
         )  # fmt: skip
     elif args.step == "check-config":
         from rnnatlas.config import load_config
@@ -390,8 +419,12 @@ def _mnist_tables(args: argparse.Namespace) -> dict:
         "variants": args.mnist_variants,
         "separability": args.mnist_separability,
         "figures": args.mnist_figures,
+        "dimension": args.mnist_dimension,
     }
-    return {k: v for k, v in given.items() if v is not None}
+    tables = {k: v for k, v in given.items() if v is not None}
+    if args.mnist_dynamics:
+        tables["dynamics"] = args.mnist_dynamics
+    return tables
 
 
 def _run_mnist(args: argparse.Namespace) -> None:
@@ -424,16 +457,25 @@ def _run_mnist(args: argparse.Namespace) -> None:
             args.states, args.out, args.steps, points=args.points,
             perplexity=args.perplexity, seed=args.seed,
         )  # fmt: skip
+    elif args.step == "mnist-dynamics":
+        from rnnatlas.experiments.mnist_dynamics import dynamics_step
+
+        dynamics_step(
+            args.model, args.data, args.out, lyapunov=args.lyapunov, attractors=args.attractors,
+            seed=args.seed, threads=args.threads,
+        )  # fmt: skip
+    elif args.step == "state-dimension":
+        from rnnatlas.experiments.state_dimension import dimension_by_step
+
+        dimension_by_step(
+            args.states, args.out, state=args.state, methods=args.methods, stride=args.stride,
+            points=args.points, seed=args.seed,
+        )  # fmt: skip
     elif args.step == "mnist-figures":
-        import pandas as pd
+        from rnnatlas.figures.mnist import draw_all
 
-        from rnnatlas.figures import mnist as figures
-
-        figures.accuracy_vs_n(pd.read_parquet(args.variants), args.out)
-        figures.tsne_panels(
-            pd.read_parquet(args.tsne / "tsne.parquet"),
-            pd.read_parquet(args.tsne / "separability.parquet"),
-            args.out,
+        draw_all(
+            args.variants, args.tsne, args.dynamics, args.dimension, args.attractor_seed, args.out
         )
 
 

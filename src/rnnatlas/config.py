@@ -170,6 +170,7 @@ def reference_errors(config: Mapping) -> list[str]:
             f"on Juven's protocol); lower the value or raise train_sentences"
         )
     problems += _mnist_problems(config["mnist"])
+    problems += _text8_problems(config["text8"])
     return problems
 
 
@@ -192,6 +193,39 @@ def _mnist_problems(mnist: Mapping) -> list[str]:
         problems.append(
             f"mnist.tsne.steps: step {beyond[0]} is past the last recorded step {last} "
             "(28 rows + mnist.states.extend zero rows, 0-based)"
+        )
+    return problems + _mnist_dynamics_problems(mnist)
+
+
+def _text8_problems(text8: Mapping) -> list[str]:
+    model = text8["model"]
+    late = [s for s in model["checkpoint_steps"] if s > model["steps"]]
+    if late:
+        return [
+            f"text8.model.checkpoint_steps: {late[0]} is past text8.model.steps "
+            f"({model['steps']}); keep steps in 0..{model['steps']}"
+        ]
+    return []
+
+
+def _mnist_dynamics_problems(mnist: Mapping) -> list[str]:
+    problems = []
+    lyapunov, attractors = mnist["dynamics"]["lyapunov"], mnist["dynamics"]["attractors"]
+    if lyapunov["exponents"] > mnist["model"]["units"]:
+        problems.append(
+            f"mnist.dynamics.lyapunov.exponents: {lyapunov['exponents']} is more than the "
+            f"{mnist['model']['units']} units (mnist.model.units)"
+        )
+    if attractors["tail"] > attractors["steps"]:
+        problems.append(
+            f"mnist.dynamics.attractors.tail: {attractors['tail']} is longer than the run "
+            f"(attractors.steps = {attractors['steps']})"
+        )
+    late = [t for t in attractors["phase_times"] if t > attractors["steps"]]
+    if late:
+        problems.append(
+            f"mnist.dynamics.attractors.phase_times: {late[0]} is past the run's last step "
+            f"(attractors.steps = {attractors['steps']})"
         )
     return problems
 

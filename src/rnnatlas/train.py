@@ -563,7 +563,11 @@ def save_model(model: SequenceLSTM, directory: Path, extra: dict) -> None:
 
 
 # model classes by the `kind` of model.json (as rnnatlas.models.load reads it)
-_KIND_OF_CLASS = {"SequenceLSTM": "lstm", "SequenceRNN": "rnn"}
+_KIND_OF_CLASS = {
+    "SequenceLSTM": "lstm",
+    "SequenceRNN": "rnn",
+    "AutocompleteModel": "autocomplete",
+}
 
 
 def _model_class(kind: str | None, class_name: str | None, where: Path):
@@ -575,9 +579,13 @@ def _model_class(kind: str | None, class_name: str | None, where: Path):
         from rnnatlas.models.rnn import SequenceRNN
 
         return SequenceRNN
+    if kind == "autocomplete":
+        from rnnatlas.models.autocomplete import AutocompleteModel
+
+        return AutocompleteModel
     raise ValueError(
         f"{where}: cannot tell which model to build (kind {kind!r}, class {class_name!r}); "
-        f"expected kind 'lstm' or 'rnn'"
+        f"expected kind 'lstm', 'rnn' or 'autocomplete'"
     )
 
 

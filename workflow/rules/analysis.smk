@@ -138,7 +138,7 @@ rule csl_rssviz_training:
         out=lambda wildcards, output: os.path.dirname(output.summary),
         figures=lambda wildcards, output: os.path.dirname(output.gif),
         stages=training_stages,
-        title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {params.seed})",
+        title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {STATES_SEED})",
         state=rssviz_state,
         outputs=as_json(RSSVIZ["outputs"]),
         umap=as_json(RSSVIZ["umap"]),

@@ -223,7 +223,22 @@ MNIST_IDX_FILES = [
     "t10k-images-idx3-ubyte.gz",
     "t10k-labels-idx1-ubyte.gz",
 ]
-MNIST_FIGURES = ["accuracy_vs_n", "tsne"]
+MNIST_FIGURES = [
+    "accuracy_vs_n",
+    "tsne",
+    "lyapunov",
+    "attractors",
+    "dimension",
+    "phase",
+]
+MNIST_DYNAMICS_FILES = [
+    "lyapunov.parquet",
+    "attractor_sets.parquet",
+    "attractors.parquet",
+    "phase.parquet",
+    "trajectories.parquet",
+    "dynamics.json",
+]
 
 
 def mnist_data_inputs(wildcards):
@@ -238,8 +253,58 @@ def mnist_model_dir(seed):
 
 def mnist_outputs():
     """What the report reads from the sequential-MNIST paper."""
-    return [
-        "results/experiments/mnist/variants.parquet",
-        "results/analysis/mnist/tsne/separability.parquet",
-        f"results/data/{MNIST_DATASET}/card.json",
-    ] + [f"results/figures/mnist/{name}.png" for name in MNIST_FIGURES]
+    return (
+        [
+            "results/experiments/mnist/variants.parquet",
+            "results/analysis/mnist/tsne/separability.parquet",
+            "results/analysis/mnist/dimension.parquet",
+            f"results/data/{MNIST_DATASET}/card.json",
+        ]
+        + [
+            f"results/analysis/mnist/dynamics/seed{seed}/dynamics.json"
+            for seed in MNIST["seeds"]
+        ]
+        + [f"results/figures/mnist/{name}.png" for name in MNIST_FIGURES]
+    )
+
+
+TEXT8 = config["text8"]
+# embedded: gensim's Wikipedia excerpt cleaned by wikifil; zip: the published text8 (paper)
+TEXT8_DATASET = (
+    f"text8-v{TEXT8['data']['vocabulary_bits']}"
+    if TEXT8["data"]["source"] == "zip"
+    else f"enwiki-excerpt-v{TEXT8['data']['vocabulary_bits']}"
+)
+TEXT8_SPLITS = ["train.parquet", "valid.parquet", "test.parquet", "card.json"]
+TEXT8_FIGURES = ["test_table", "letters_known", "training_curves"]
+
+
+def text8_data_inputs(wildcards):
+    if TEXT8["data"]["source"] == "zip":
+        return ["resources/text8/text8.zip"]
+    return []
+
+
+def text8_model_dir(cell):
+    return f"results/models/{TEXT8_DATASET}/{cell}/seed{TEXT8['seed']}"
+
+
+def text8_outputs():
+    """What the report reads from the text8 paper."""
+    return (
+        [f"results/data/{TEXT8_DATASET}/card.json"]
+        + [f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]]
+        + [
+            f"results/experiments/text8/{cell}/test_metrics.parquet"
+            for cell in TEXT8["models"]
+        ]
+        + [
+            "results/analysis/text8/connectivity.parquet",
+            "results/figures/text8/connectivity_explorer.html",
+        ]
+        + [
+            "results/analysis/text8/demo.parquet",
+            "results/figures/text8/connectivity.png",
+        ]
+        + [f"results/figures/text8/{name}.png" for name in TEXT8_FIGURES]
+    )

@@ -1,4 +1,5 @@
-# Sequential MNIST (Horoi, Geadah, Lajoie & Wolf 2020): data, networks, variants, states, t-SNE.
+# Sequential MNIST (Horoi, Geadah, Lajoie & Wolf 2020): data, networks, variants, states, t-SNE,
+# autonomous dynamics and intrinsic dimension.
 
 
 rule mnist_download:
@@ -162,11 +163,70 @@ rule mnist_tsne:
         " --seed {params.tsne[seed]} > {log} 2>&1"
 
 
+# Lyapunov exponents across the checkpoints, attractors of the autonomous map, digit as phase.
+rule mnist_dynamics:
+    input:
+        card=f"results/data/{MNIST_DATASET}/card.json",
+        model=f"{mnist_model_dir('{seed}')}/model.pt",
+    output:
+        multiext(
+            "results/analysis/mnist/dynamics/seed{seed}/",
+            *MNIST_DYNAMICS_FILES,
+        ),
+    log:
+        "logs/analysis/mnist_dynamics/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/analysis/mnist_dynamics/seed{seed}.tsv"
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    params:
+        data=lambda wildcards, input: os.path.dirname(input.card),
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        out=lambda wildcards, output: os.path.dirname(output[0]),
+        lyapunov=as_json(MNIST["dynamics"]["lyapunov"]),
+        attractors=as_json(MNIST["dynamics"]["attractors"]),
+    shell:
+        "rnnatlas mnist-dynamics --model {params.model} --data {params.data} --out {params.out}"
+        " --lyapunov '{params.lyapunov}' --attractors '{params.attractors}'"
+        " --threads {threads} > {log} 2>&1"
+
+
+rule mnist_dimension:
+    input:
+        rules.mnist_states.output,
+    output:
+        "results/analysis/mnist/dimension.parquet",
+    log:
+        "logs/analysis/mnist_dimension.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        dimension=MNIST["dimension"],
+        methods=",".join(MNIST["dimension"]["methods"]),
+    shell:
+        "rnnatlas state-dimension --states {input} --out {output} --methods {params.methods}"
+        " --stride {params.dimension[stride]} --points {params.dimension[points]}"
+        " > {log} 2>&1"
+
+
 rule mnist_figures:
     input:
         variants="results/experiments/mnist/variants.parquet",
         tsne="results/analysis/mnist/tsne/tsne.parquet",
         separability="results/analysis/mnist/tsne/separability.parquet",
+        dynamics=[
+            f"results/analysis/mnist/dynamics/seed{seed}/dynamics.json"
+            for seed in MNIST["seeds"]
+        ],
+        dimension="results/analysis/mnist/dimension.parquet",
     output:
         png=[
             report(
@@ -187,7 +247,10 @@ rule mnist_figures:
         runtime=10,
     params:
         tsne=lambda wildcards, input: os.path.dirname(input.tsne),
+        dynamics=lambda wildcards, input: [os.path.dirname(p) for p in input.dynamics],
+        seed=MNIST["states"]["seed"],
         out=lambda wildcards, output: os.path.dirname(output.png[0]),
     shell:
         "rnnatlas mnist-figures --variants {input.variants} --tsne {params.tsne}"
-        " --out {params.out} > {log} 2>&1"
+        " --dynamics {params.dynamics} --dimension {input.dimension}"
+        " --attractor-seed {params.seed} --out {params.out} > {log} 2>&1"

@@ -8,6 +8,7 @@ rule report:
         cards=csl_cards(),
         visual=visual_outputs(),
         mnist=mnist_outputs(),
+        text8=text8_outputs(),
     output:
         html=report(
             "results/report/index.html",
@@ -26,6 +27,20 @@ rule report:
     params:
         config=as_json(config),
         root=workflow.basedir,
+        dynamics=[
+            f"results/analysis/mnist/dynamics/seed{seed}" for seed in MNIST["seeds"]
+        ],
+        text8_test=[
+            f"results/experiments/text8/{cell}/test_metrics.parquet"
+            for cell in TEXT8["models"]
+        ],
+        text8_letters=[
+            f"results/experiments/text8/{cell}/letters_known.parquet"
+            for cell in TEXT8["models"]
+        ],
+        text8_histories=[
+            f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]
+        ],
     shell:
         "rnnatlas report --config '{params.config}' --runs {input.runs} --units {input.units}"
         " --sentences {input.sentences} --bow {input.bow} --figures results/figures/csl"
@@ -33,4 +48,11 @@ rule report:
         " --mnist-variants results/experiments/mnist/variants.parquet"
         " --mnist-separability results/analysis/mnist/tsne/separability.parquet"
         " --mnist-figures results/figures/mnist"
+        " --mnist-dimension results/analysis/mnist/dimension.parquet"
+        " --mnist-dynamics {params.dynamics}"
+        " --text8-test {params.text8_test} --text8-letters {params.text8_letters}"
+        " --text8-histories {params.text8_histories}"
+        " --text8-demo results/analysis/text8/demo.parquet"
+        f" --text8-card results/data/{TEXT8_DATASET}/card.json"
+        " --text8-figures results/figures/text8"
         " --out results/report > {log} 2>&1"

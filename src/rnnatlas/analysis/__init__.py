@@ -11,6 +11,8 @@ from importlib import import_module
 _PUBLIC = {
     "lyapunov_spectrum": "rnnatlas.analysis.lyapunov",
     "intrinsic_dimension": "rnnatlas.analysis.dimension",
+    # the module is callable too: `rnnatlas.analysis.connectivity(...)` works either way
+    "connectivity": "rnnatlas.analysis.connectivity",
 }
 __all__ = sorted(_PUBLIC)
 

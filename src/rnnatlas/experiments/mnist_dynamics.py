@@ -328,6 +328,7 @@ def dynamics_step(
     trajectories, explained = _projection(tails, opening, labels, labels_by_set, final_angles)
     final_epoch = int(exponents["epoch"].max())
     summary = {
+        "seed": _model_seed(model_dir),
         "epochs": sorted(int(e) for e in exponents["epoch"].unique()),
         "lambda_max_untrained": _epoch_mean(exponents, 0),
         "lambda_max_trained": _epoch_mean(exponents, final_epoch),
@@ -357,6 +358,41 @@ def dynamics_step(
         summary["lambda_max_trained"],
     )
     return summary
+
+
+def _model_seed(model_dir: Path) -> int | None:
+    import json
+
+    card = json.loads((Path(model_dir) / "model.json").read_text())
+    return card.get("seed")
+
+
+def read_dynamics(folders: Sequence[Path]) -> dict:
+    """The tables of several networks' dynamics_step outputs, each with a `seed` column:
+    {"lyapunov", "sets", "phase", "attractors": DataFrame, "summaries": {seed: dict}}."""
+    import json
+
+    tables: dict[str, list] = {"lyapunov": [], "sets": [], "phase": [], "attractors": []}
+    files = {
+        "lyapunov": "lyapunov.parquet",
+        "sets": "attractor_sets.parquet",
+        "phase": "phase.parquet",
+        "attractors": "attractors.parquet",
+    }
+    summaries = {}
+    for position, folder in enumerate(folders):
+        path = Path(folder) / "dynamics.json"
+        if not path.exists():
+            raise FileNotFoundError(f"{path} is missing: run `rnnatlas mnist-dynamics` first")
+        summary = json.loads(path.read_text())
+        seed = summary.get("seed")
+        seed = position if seed is None else seed
+        summaries[seed] = summary
+        for key, name in files.items():
+            tables[key].append(pd.read_parquet(Path(folder) / name).assign(seed=seed))
+    out = {key: pd.concat(frames, ignore_index=True) for key, frames in tables.items() if frames}
+    out["summaries"] = summaries
+    return out
 
 
 def _epoch_mean(table: pd.DataFrame, epoch: int) -> float | None:

@@ -191,3 +191,37 @@ def phase_decoding(table: pd.DataFrame, out_dir: Path, name: str = "phase") -> l
     ax.set_title(f"Is the digit kept as a phase? ({table['seed'].nunique()} networks)")
     ax.legend(fontsize=8)
     return style.save(fig, out_dir, name)
+
+
+def draw_all(
+    variants: Path,
+    tsne: Path,
+    dynamics: list[Path],
+    dimension: Path,
+    attractor_seed: int,
+    out_dir: Path,
+) -> list[Path]:
+    """Every sequential-MNIST figure from the rule outputs (the CLI's mnist-figures)."""
+    from rnnatlas.experiments.mnist_dynamics import read_dynamics
+
+    tables = read_dynamics(dynamics)
+    summaries = tables["summaries"]
+    if attractor_seed not in summaries:
+        raise ValueError(
+            f"no dynamics of network {attractor_seed} among {sorted(summaries)}: pass a seed "
+            "of mnist.seeds as --attractor-seed"
+        )
+    position = list(summaries).index(attractor_seed)
+    trajectories = pd.read_parquet(Path(dynamics[position]) / "trajectories.parquet")
+    chosen = summaries[attractor_seed]
+    paths = accuracy_vs_n(pd.read_parquet(variants), out_dir)
+    paths += tsne_panels(
+        pd.read_parquet(Path(tsne) / "tsne.parquet"),
+        pd.read_parquet(Path(tsne) / "separability.parquet"),
+        out_dir,
+    )
+    paths += lyapunov_before_after(tables["lyapunov"], out_dir)
+    paths += attractor_trajectories(trajectories, chosen, out_dir)
+    paths += dimension_by_step(pd.read_parquet(dimension), chosen.get("attractor_twonn"), out_dir)
+    paths += phase_decoding(tables["phase"], out_dir)
+    return paths

@@ -1,4 +1,5 @@
-"""Models: ESN (reservoirpy), LSTM (torch), and :func:`load` for any saved model directory."""
+"""Models: ESN (reservoirpy), LSTM, RNN and the text8 autocomplete networks (torch), and
+:func:`load` for any saved model directory."""
 
 from __future__ import annotations
 
@@ -51,9 +52,15 @@ def load(path: str | Path) -> torch.nn.Module:
 
         module = SequenceRNN.from_hyperparameters(card["hyperparameters"])
         module.load_state_dict(state)
+    elif kind == "autocomplete":
+        from rnnatlas.models.autocomplete import AutocompleteModel
+
+        module = AutocompleteModel.from_hyperparameters(card["hyperparameters"])
+        module.load_state_dict(state)
     else:
         raise ModelError(
-            f"{card_path}: unknown model kind {kind!r}; expected 'esn', 'lstm' or 'rnn'"
+            f"{card_path}: unknown model kind {kind!r}; "
+            f"expected 'esn', 'lstm', 'rnn' or 'autocomplete'"
         )
     module.eval()
     return module

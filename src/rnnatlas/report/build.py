@@ -146,6 +146,25 @@ error rate p on two independent n-sentence test sets. Orderings are checked on m
 """
 
 
+def _load_mnist(paths: Mapping) -> dict:
+    """The sequential-MNIST tables: Parquet files, and `dynamics` (a list of folders)."""
+    from rnnatlas.experiments.mnist_dynamics import read_dynamics
+
+    tables = {}
+    for key, value in paths.items():
+        if key == "figures":
+            continue
+        tables[key] = read_dynamics(value) if key == "dynamics" else pd.read_parquet(value)
+    return tables
+
+
+def _load_text8(paths: Mapping) -> dict:
+    """The text8 tables (see rnnatlas.report.text8.load_tables for the keys)."""
+    from rnnatlas.report.text8 import load_tables
+
+    return load_tables(paths)
+
+
 def build_report(
     config: Mapping,
     runs: Path,
@@ -158,6 +177,7 @@ def build_report(
     presets_root: Path = Path("."),
     analysis: Path | None = None,
     mnist: Mapping[str, Path] | None = None,
+    text8: Mapping | None = None,
 ) -> list[dict]:
     from rnnatlas.report.visual import load_visual, visual_section
 
@@ -174,7 +194,8 @@ def build_report(
             if not c["center"] and c.get("protocol", "variengien") == "variengien"
         },
         visual=visual,
-        mnist={k: pd.read_parquet(v) for k, v in (mnist or {}).items() if k != "figures"},
+        mnist=_load_mnist(mnist or {}),
+        text8=_load_text8(text8 or {}),
     )
     claims = check_all(config, results, load_presets(presets_root))
     write_json(out_dir / "claims.json", claims)
@@ -185,6 +206,10 @@ def build_report(
         from rnnatlas.report.mnist import mnist_section
 
         visual_html += mnist_section(config, results.mnist, Path(mnist["figures"]), out_dir)
+    if text8 and "figures" in text8:
+        from rnnatlas.report.text8 import text8_section
+
+        visual_html += text8_section(config, results.text8, Path(text8["figures"]), out_dir)
     page = render(config, claims, figures, table_html, loaded_cards, visual_html)
     with atomic_path(out_dir / "index.html") as tmp:
         tmp.write_text(page)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,7 @@ class Results:
     cards: Mapping[int, dict]  # n_objects -> corpus card
     visual: Mapping | None = None  # {"rssviz": {model: metrics}, "units": {model: summary}, ...}
     mnist: Mapping | None = None  # {"variants": DataFrame, "separability": DataFrame}
+    text8: Mapping = field(default_factory=dict)  # {"test", "letters": DataFrame, "histories"}
 
 
 @dataclass
@@ -454,9 +455,9 @@ def registry() -> list[Claim]:
     )
     for n_objects in reference.CSL_COUNTS:
         claims += [_corpus_count(n_objects, i, f, label) for i, f, label in fields]
-    from rnnatlas.report import claims_mnist, claims_visual  # they build on this module
+    from rnnatlas.report import claims_mnist, claims_text8, claims_visual  # they build on this
 
-    return claims + claims_visual.registry() + claims_mnist.registry()
+    return claims + claims_visual.registry() + claims_mnist.registry() + claims_text8.registry()
 
 
 def check_all(config: Mapping, results: Results, presets: Mapping[str, Mapping] = ()) -> list[dict]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from rnnatlas.analysis.accuracy_curves import full_length_accuracy, length_versus_information
 from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Claim, Outcome
 
@@ -12,6 +14,11 @@ PAPER_ACCURACY = 93.0  # % on the MNIST test set, 200-unit vanilla RNN, 30 epoch
 ACCURACY_TOLERANCE = 2.0  # pp: the slides give no spread; ours is stated beside it
 MIN_EPOCHS = 5  # below this the networks are not trained enough to test the paper's claims
 GAP_THRESHOLD = 0.10  # "hidden >> cut": at least 10 pp on average and hidden never behind
+ZERO_LYAPUNOV = 0.01  # nats/step: |λ_max| below this counts as 0 (a cycle), ours
+PAPER_CYCLES = 2  # "trajectories settle into two limit cycles" [text, slides]
+LOW_DIMENSION = 0.05  # "far below 200": TwoNN dimension at most 5 % of the units, ours
+PHASE_SHARE = 0.9  # the phase alone keeps >= 90 % of the digit accuracy the full state has
+PHASE_P_VALUE = 0.01  # and beats chance (one-sided binomial test)
 
 
 def _trained(config: Mapping) -> str | None:
@@ -140,5 +147,169 @@ def _clusters(which: str) -> Claim:
     )
 
 
+def _dynamics(results) -> Mapping:
+    return _mnist(results).get("dynamics") or {}
+
+
+def _lyapunov_after_training() -> Claim:
+    def evaluate(results, config):
+        dynamics = _dynamics(results)
+        if not dynamics:
+            return Outcome(None, NOT_CHECKED, detail="no dynamics tables in the results")
+        summaries = dynamics["summaries"]
+        before = [s["lambda_max_untrained"] for s in summaries.values()]
+        after = [s["lambda_max_trained"] for s in summaries.values()]
+        if any(v is None for v in before):
+            return Outcome(None, NOT_CHECKED, detail="mnist.model.checkpoint_epochs lacks 0")
+        ok = all(abs(v) <= ZERO_LYAPUNOV for v in after) and max(before) < -ZERO_LYAPUNOV
+        value = (
+            f"λ_max {np.mean(before):+.3f} untrained -> {np.mean(after):+.4f} after "
+            f"{next(iter(summaries.values()))['final_epoch']} epochs (networks: "
+            + ", ".join(f"{v:+.4f}" for v in after)
+            + ")"
+        )
+        detail = (
+            f"mean over {config['mnist']['dynamics']['lyapunov']['initial']} initial conditions "
+            "(row-28 states of test digits) per network, QR method; criterion (ours): every "
+            f"trained network within ±{ZERO_LYAPUNOV} nats/step of 0, the untrained ones below"
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, ZERO_LYAPUNOV, detail)
+
+    return Claim(
+        id="mnist.lyapunov.zero_after_training",
+        paper=MNIST_PAPER,
+        what="the largest Lyapunov exponent of the autonomous dynamics moves from < 0 before "
+        "training to about 0 after it (limit cycles form)",
+        paper_value="λ_max ≈ 0 after training",
+        unit="nats/step",
+        source="[text] slides; the exact values are not given ([guess] in PAPERS.md)",
+        requires=_trained,
+        evaluate=evaluate,
+    )
+
+
+def _two_limit_cycles() -> Claim:
+    def evaluate(results, config):
+        dynamics = _dynamics(results)
+        if not dynamics:
+            return Outcome(None, NOT_CHECKED, detail="no dynamics tables in the results")
+        from rnnatlas.experiments.mnist_dynamics import CYCLE_KINDS
+
+        sets = dynamics["sets"]
+        seeds = sorted(dynamics["summaries"])
+        counts = {
+            seed: int(sets[(sets["seed"] == seed) & sets["kind"].isin(CYCLE_KINDS)].shape[0])
+            for seed in seeds
+        }
+        matches = sum(count == PAPER_CYCLES for count in counts.values())
+        ok = matches > len(counts) / 2
+        kinds = {seed: dynamics["summaries"][seed]["set_kinds"] for seed in seeds}
+        value = f"limit cycles per network: {list(counts.values())}"
+        detail = (
+            f"networks {seeds}; attractors found: {kinds}. An attractor is an invariant set of "
+            "the digits' tails (single linkage); a limit cycle is a periodic orbit or an "
+            "invariant closed curve (TwoNN dimension <= 1.5 and |λ_max| <= 0.01). Criterion: "
+            f"most networks have exactly {PAPER_CYCLES}."
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id="mnist.attractors.two_limit_cycles",
+        paper=MNIST_PAPER,
+        what="run without input from the row-28 states, trajectories settle into two limit cycles",
+        paper_value=PAPER_CYCLES,
+        unit="limit cycles",
+        source="[text] slides",
+        requires=_trained,
+        evaluate=evaluate,
+    )
+
+
+def _low_dimensional_attractor() -> Claim:
+    def evaluate(results, config):
+        dynamics = _dynamics(results)
+        if not dynamics:
+            return Outcome(None, NOT_CHECKED, detail="no dynamics tables in the results")
+        units = config["mnist"]["model"]["units"]
+        attractor = [s["attractor_twonn"] for s in dynamics["summaries"].values()]
+        dimension = _mnist(results).get("dimension")
+        at_28 = ""
+        if dimension is not None:
+            row = dimension[(dimension["t"] == 27) & (dimension["method"] == "twonn")]
+            if len(row):
+                at_28 = f"; the states at row 28: {row['dimension'].iloc[0]:.2f}"
+        ok = max(attractor) <= LOW_DIMENSION * units
+        value = "attractor TwoNN " + ", ".join(f"{v:.2f}" for v in attractor) + at_28
+        detail = (
+            f"TwoNN (scikit-dimension) on the attractor's points of each network, {units} "
+            f"units; criterion (ours): at most {100 * LOW_DIMENSION:.0f} % of the units"
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id="mnist.dimension.low_dimensional_attractor",
+        paper=MNIST_PAPER,
+        what="the digit information is compressed onto an attractor of intrinsic dimension far "
+        "below the 200 units",
+        paper_value="far below 200",
+        unit="intrinsic dimension",
+        source="[text] slides",
+        requires=_trained,
+        evaluate=evaluate,
+    )
+
+
+def _digit_as_phase() -> Claim:
+    def evaluate(results, config):
+        from scipy.stats import binomtest
+
+        dynamics = _dynamics(results)
+        if not dynamics:
+            return Outcome(None, NOT_CHECKED, detail="no dynamics tables in the results")
+        phase = dynamics["phase"]
+        last = phase[phase["t"] == phase["t"].max()]
+        digits = int(config["mnist"]["dynamics"]["attractors"]["digits"])
+        verdicts, parts = [], []
+        for _, row in last.iterrows():
+            count = len(dynamics["attractors"].query("seed == @row.seed"))
+            hits = round(row["phase_accuracy"] * count)
+            p = binomtest(hits, count, row["chance"], alternative="greater").pvalue
+            keeps = row["phase_accuracy"] >= PHASE_SHARE * row["state_accuracy"]
+            verdicts.append(bool(p < PHASE_P_VALUE and keeps))
+            parts.append(
+                f"network {int(row['seed'])}: phase {100 * row['phase_accuracy']:.1f} % vs state "
+                f"{100 * row['state_accuracy']:.1f} % (chance {100 * row['chance']:.1f} %)"
+            )
+        ok = sum(verdicts) > len(verdicts) / 2
+        detail = (
+            f"k-NN accuracy of the digit, {int(last['t'].iloc[0])} steps without input after row "
+            f"28, {min(digits, count)} test digits, from the angle on the network's attractor "
+            f"(its 2 principal axes) vs the full state. Criterion (ours): the phase beats chance "
+            f"(binomial p < {PHASE_P_VALUE}) and keeps >= {100 * PHASE_SHARE:.0f} % of the full "
+            "state's accuracy, in most networks. The paper states this as a hypothesis."
+        )
+        return Outcome("; ".join(parts), REPRODUCED if ok else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id="mnist.attractors.digit_as_phase",
+        paper=MNIST_PAPER,
+        what="on the cycles, the digit class is encoded as the phase (hypothesis)",
+        paper_value="class = phase on the cycle",
+        unit="k-NN accuracy",
+        source="[text] slides (a hypothesis)",
+        requires=_trained,
+        evaluate=evaluate,
+    )
+
+
 def registry() -> list[Claim]:
-    return [_accuracy(), _length_over_information(), _clusters("form"), _clusters("degrade")]
+    return [
+        _accuracy(),
+        _length_over_information(),
+        _clusters("form"),
+        _clusters("degrade"),
+        _lyapunov_after_training(),
+        _two_limit_cycles(),
+        _low_dimensional_attractor(),
+        _digit_as_phase(),
+    ]
