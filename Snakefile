@@ -21,6 +21,7 @@ include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/mnist.smk"
 include: "workflow/rules/text8.smk"
+include: "workflow/rules/memory.smk"
 include: "workflow/rules/report.smk"
 
 

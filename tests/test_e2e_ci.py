@@ -235,3 +235,42 @@ def test_sequential_mnist_dynamics(workdir):
     assert "Autonomous dynamics" in page and "digit from phase" in page
     for name in ("lyapunov", "attractors", "dimension", "phase"):
         assert (workdir / f"results/figures/mnist/{name}.png").stat().st_size > 10_000
+
+
+def test_text8_autocomplete(workdir):
+    """ci.yaml: the excerpt's first 300k characters, 3 models of 16 units, 6 steps."""
+    import torch
+
+    from rnnatlas.experiments.text8_connectivity import PAPER_TEXT, text_inputs
+    from rnnatlas.experiments.text8_data import read_card
+
+    data = next((workdir / "results/data").glob("enwiki-excerpt-v*"))
+    card = read_card(data)
+    assert card["characters"] <= 300_000 and len(card["vocabulary"]) == 2**10 + 2
+    tests = pd.concat(
+        pd.read_parquet(workdir / f"results/experiments/text8/{cell}/test_metrics.parquet")
+        for cell in ("gru", "lstm", "nlstm")
+    )
+    assert tests["sequences"].tolist() == [40, 40, 40]
+    # 6 steps from a uniform start: the loss is still near log(classes)
+    assert (tests["cross_entropy"] < np.log(2**10 + 2) + 0.5).all()
+    # connectivity: recompute the gradient of the target logit at one output step by autograd
+    table = pd.read_parquet(workdir / "results/analysis/text8/connectivity.parquet")
+    model = load(data.parent.parent / f"models/{data.name}/gru/seed0")
+    symbols, targets, fed = text_inputs(PAPER_TEXT, card["vocabulary"])
+    out = 30
+    one_hot = torch.nn.functional.one_hot(torch.as_tensor(symbols), 28).float().requires_grad_()
+    embedded = one_hot @ model.embedding.weight
+    logit = model.logits_from_embeddings(embedded[None])[0, out, targets[out]]
+    (gradient,) = torch.autograd.grad(logit, one_hot)
+    expected = gradient.square().sum(-1)[: out + 1].numpy()  # squared norm, the default
+    row = table.query("model == 'gru' and t_out == @out").sort_values("t_in")["value"]
+    np.testing.assert_allclose(row.to_numpy(), expected, rtol=1e-4, atol=1e-12)
+    assert table.groupby("model").size().tolist() == [len(fed) * (len(fed) + 1) // 2] * 3
+    page = (workdir / "results/figures/text8/connectivity_explorer.html").read_text()
+    assert "<script src" not in page and "http://" not in page
+    demo = pd.read_parquet(workdir / "results/analysis/text8/demo.parquet")
+    assert set(demo["model"]) == {"gru", "lstm", "nlstm"}
+    claims = {c["id"]: c for c in json.loads((workdir / "results/report/claims.json").read_text())}
+    assert claims["text8.test.ordering"]["verdict"] == "not checked at this scale"
+    assert "text8" in (workdir / "results/report/index.html").read_text()

@@ -262,3 +262,26 @@ def test_states_file_follows_the_contract(trained, small, tmp_path):
     assert index_frame["sequence_id"].tolist() == np.repeat(index[:count], steps).tolist()
     np.testing.assert_allclose(matrix[:, :28], expected, rtol=0, atol=1e-6)
     np.testing.assert_array_equal(frame["prediction"].to_numpy().reshape(count, steps), predicted)
+
+
+def test_train_step_with_a_rank_trains_a_low_rank_network(small, tmp_path):
+    """spec.rank -> LowRankRNN (W = U V): saved as kind lowrank, reloaded with its factors, its
+    states carry the U and V views, and W has that rank."""
+    from rnnatlas.models.lowrank import LowRankRNN
+
+    metrics = train_step(small, tmp_path / "m", {**SPEC, "rank": 2}, 0, tmp_path / "r",
+                         progress=False)  # fmt: skip
+    card = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert card["kind"] == "lowrank" and card["hyperparameters"]["rank"] == 2
+    model = load(tmp_path / "m")
+    assert isinstance(model, LowRankRNN)
+    weight, _ = model.recurrent_weights()
+    assert torch.linalg.matrix_rank(weight, rtol=1e-5).item() == 2  # float32 products
+    # 12 units, rank 2: U and V replace the 12 x 12 W_hh
+    assert metrics["trainable_parameters"] == 12 * 28 + 2 * 12 * 2 + 12 + 12 * 10 + 10
+    x, _ = load_mnist(small)["test"]
+    with torch.no_grad():
+        views = model.states(torch.from_numpy(x[:3]))
+    assert sorted(views) == ["h0", "u_coords", "v_coords"] and views["v_coords"].shape[-1] == 2
+    with pytest.raises(ValueError, match="spec.rank"):
+        train_step(small, tmp_path / "m2", {**SPEC, "rank": 0}, 0, tmp_path / "r2")

@@ -8,7 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
-from rnnatlas import cli_text8
+from rnnatlas import cli_memory, cli_text8
 
 
 def _parse_json(text: str, kind: type, name: str):
@@ -271,6 +271,7 @@ def _add_report(sub) -> None:
     p.add_argument("--mnist-dynamics", type=Path, nargs="*", default=[], help="dynamics folders")
     p.add_argument("--mnist-dimension", type=Path, help="sequential MNIST dimension.parquet")
     cli_text8.add_report_arguments(p)
+    cli_memory.add_report_arguments(p)
 
 
 def _add_checks(sub) -> None:
@@ -296,6 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_units,
         _add_mnist,
         cli_text8.add_commands,
+        cli_memory.add_commands,
         _add_report,
         _add_checks,
     ):
@@ -342,6 +344,8 @@ def run(args: argparse.Namespace) -> None:
         _run_mnist(args)
     elif args.step.startswith("text8-"):
         cli_text8.run(args)
+    elif args.step.startswith("memory-"):
+        cli_memory.run(args)
     elif args.step == "report":
         from rnnatlas.report.build import build_report
 
@@ -349,6 +353,7 @@ def run(args: argparse.Namespace) -> None:
             args.config, args.runs, args.units, args.sentences, args.bow, args.figures,
             args.cards, args.out, presets_root=args.presets_root, analysis=args.analysis,
             mnist=_mnist_tables(args), text8=cli_text8.report_tables(args),
+            memory=cli_memory.report_tables(args),
         )  # fmt: skip
     elif args.step == "check-config":
         from rnnatlas.config import load_config

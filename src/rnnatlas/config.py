@@ -171,6 +171,7 @@ def reference_errors(config: Mapping) -> list[str]:
         )
     problems += _mnist_problems(config["mnist"])
     problems += _text8_problems(config["text8"])
+    problems += _memory_problems(config)
     return problems
 
 
@@ -195,6 +196,23 @@ def _mnist_problems(mnist: Mapping) -> list[str]:
             "(28 rows + mnist.states.extend zero rows, 0-based)"
         )
     return problems + _mnist_dynamics_problems(mnist)
+
+
+def _memory_problems(config: Mapping) -> list[str]:
+    memory, problems = config["memory"], []
+    dumped = config["csl"]["states"]["models"]
+    missing = [m for m in memory["csl_models"] if m not in dumped]
+    if missing:
+        problems.append(
+            f"memory.csl_models: {missing[0]!r} has no dumped states; add it to "
+            f"csl.states.models ({dumped}) or drop it"
+        )
+    if memory["lowrank_rank"] > config["mnist"]["model"]["units"]:
+        problems.append(
+            f"memory.lowrank_rank: {memory['lowrank_rank']} exceeds mnist.model.units "
+            f"({config['mnist']['model']['units']})"
+        )
+    return problems
 
 
 def _text8_problems(text8: Mapping) -> list[str]:

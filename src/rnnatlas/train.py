@@ -566,6 +566,7 @@ def save_model(model: SequenceLSTM, directory: Path, extra: dict) -> None:
 _KIND_OF_CLASS = {
     "SequenceLSTM": "lstm",
     "SequenceRNN": "rnn",
+    "LowRankRNN": "lowrank",
     "AutocompleteModel": "autocomplete",
 }
 
@@ -583,6 +584,10 @@ def _model_class(kind: str | None, class_name: str | None, where: Path):
         from rnnatlas.models.autocomplete import AutocompleteModel
 
         return AutocompleteModel
+    if kind == "lowrank":
+        from rnnatlas.models.lowrank import LowRankRNN
+
+        return LowRankRNN
     raise ValueError(
         f"{where}: cannot tell which model to build (kind {kind!r}, class {class_name!r}); "
         f"expected kind 'lstm', 'rnn' or 'autocomplete'"

@@ -247,8 +247,23 @@ def mnist_data_inputs(wildcards):
     return []
 
 
-def mnist_model_dir(seed):
-    return f"results/models/{MNIST_DATASET}/rnn/seed{seed}"
+def mnist_model_dir(seed, arch="rnn"):
+    return f"results/models/{MNIST_DATASET}/{arch}/seed{seed}"
+
+
+def mnist_spec(arch):
+    """mnist.model, plus the rank of the factorized W = U V for the low-rank network."""
+    if arch == "lowrank":
+        return {**MNIST["model"], "rank": config["memory"]["lowrank_rank"]}
+    return MNIST["model"]
+
+
+def mnist_states_of(arch):
+    seed = MNIST["states"]["seed"]
+    return f"results/states/{MNIST_DATASET}/{arch}/seed{seed}/test.parquet"
+
+
+MNIST_STATES = mnist_states_of("rnn")
 
 
 def mnist_outputs():
@@ -308,3 +323,41 @@ def text8_outputs():
         ]
         + [f"results/figures/text8/{name}.png" for name in TEXT8_FIGURES]
     )
+
+
+MEMORY = config["memory"]
+
+
+def memory_states(wildcards):
+    """The states file whose signature {family}/{name} is."""
+    if wildcards.family == "csl":
+        return f"results/states/{MAIN_DATASET}/{wildcards.name}/seed{STATES_SEED}/test.parquet"
+    if wildcards.family == "mnist":
+        return mnist_states_of(wildcards.name)
+    return f"results/states/{TEXT8_DATASET}/{wildcards.name}/seed{TEXT8['seed']}/test.parquet"
+
+
+def memory_tables():
+    """Every signature table of the memory-signature paper."""
+    models = {
+        "csl": MEMORY["csl_models"],
+        "mnist": MEMORY["mnist_models"],
+        "text8": TEXT8["models"],
+    }
+    tables = [
+        f"results/analysis/memory/{family}/{model}.parquet"
+        for family, names in models.items()
+        for model in names
+    ]
+    return tables + [
+        f"results/analysis/memory/text8/ngram{n}.parquet" for n in MEMORY["ngram"]
+    ]
+
+
+MEMORY_FIGURES = [
+    "memory_csl",
+    "memory_mnist",
+    "memory_text8",
+    "memory_ngram",
+    "memory_lowrank",
+]

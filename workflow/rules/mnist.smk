@@ -49,6 +49,10 @@ rule mnist_data:
 
 
 # Resumable state lives under results/resume/ (not a declared output), as for the CSL LSTM.
+wildcard_constraints:
+    arch="rnn|lowrank",
+
+
 rule mnist_train:
     input:
         multiext(
@@ -58,17 +62,17 @@ rule mnist_train:
             "card.json",
         ),
     output:
-        model=f"results/models/{MNIST_DATASET}/rnn/seed{{seed}}/model.pt",
-        card=f"results/models/{MNIST_DATASET}/rnn/seed{{seed}}/model.json",
-        history=f"results/models/{MNIST_DATASET}/rnn/seed{{seed}}/history.parquet",
-        metrics=f"results/models/{MNIST_DATASET}/rnn/seed{{seed}}/metrics.json",
+        model=f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/model.pt",
+        card=f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/model.json",
+        history=f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/history.parquet",
+        metrics=f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/metrics.json",
         checkpoints=directory(
-            f"results/models/{MNIST_DATASET}/rnn/seed{{seed}}/checkpoints"
+            f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/checkpoints"
         ),
     log:
-        "logs/train/mnist/rnn/seed{seed}.log",
+        "logs/train/mnist/{arch}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/train/mnist/rnn/seed{seed}.tsv"
+        "results/benchmarks/train/mnist/{arch}/seed{seed}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: config["threads"]
@@ -79,10 +83,12 @@ rule mnist_train:
     params:
         data=lambda wildcards, input: os.path.dirname(input[0]),
         out=lambda wildcards, output: os.path.dirname(output.metrics),
-        spec=as_json(MNIST["model"]),
+        spec=lambda wildcards: as_json(mnist_spec(wildcards.arch)),
         resume=lambda wildcards: (
-            f"results/resume/{MNIST_DATASET}/rnn/seed{wildcards.seed}/"
-            + hashlib.sha256(as_json(MNIST["model"]).encode()).hexdigest()[:12]
+            f"results/resume/{MNIST_DATASET}/{wildcards.arch}/seed{wildcards.seed}/"
+            + hashlib.sha256(as_json(mnist_spec(wildcards.arch)).encode()).hexdigest()[
+                :12
+            ]
         ),
     shell:
         "rnnatlas mnist-train --data {params.data} --out {params.out} --spec '{params.spec}'"
@@ -117,11 +123,13 @@ rule mnist_variants:
 rule mnist_states:
     input:
         card=f"results/data/{MNIST_DATASET}/card.json",
-        model=f"{mnist_model_dir(MNIST['states']['seed'])}/model.pt",
+        model=lambda wildcards: (
+            f"{mnist_model_dir(MNIST['states']['seed'], wildcards.arch)}/model.pt"
+        ),
     output:
-        f"results/states/{MNIST_DATASET}/rnn/seed{MNIST['states']['seed']}/test.parquet",
+        f"results/states/{MNIST_DATASET}/{{arch}}/seed{MNIST['states']['seed']}/test.parquet",
     log:
-        "logs/states/mnist.log",
+        "logs/states/mnist_{arch}.log",
     conda:
         "../../envs/rnnatlas.yaml"
     threads: config["threads"]
@@ -139,7 +147,7 @@ rule mnist_states:
 
 rule mnist_tsne:
     input:
-        rules.mnist_states.output,
+        MNIST_STATES,
     output:
         tsne="results/analysis/mnist/tsne/tsne.parquet",
         separability="results/analysis/mnist/tsne/separability.parquet",
@@ -197,7 +205,7 @@ rule mnist_dynamics:
 
 rule mnist_dimension:
     input:
-        rules.mnist_states.output,
+        MNIST_STATES,
     output:
         "results/analysis/mnist/dimension.parquet",
     log:

@@ -9,6 +9,9 @@ rule report:
         visual=visual_outputs(),
         mnist=mnist_outputs(),
         text8=text8_outputs(),
+        memory=memory_tables(),
+        capacity="results/analysis/memory/capacity.json",
+        memory_figures="results/figures/memory/memory_area.html",
     output:
         html=report(
             "results/report/index.html",
@@ -55,4 +58,6 @@ rule report:
         " --text8-demo results/analysis/text8/demo.parquet"
         f" --text8-card results/data/{TEXT8_DATASET}/card.json"
         " --text8-figures results/figures/text8"
+        " --memory-signatures {input.memory} --memory-capacity {input.capacity}"
+        " --memory-figures results/figures/memory"
         " --out results/report > {log} 2>&1"

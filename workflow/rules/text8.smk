@@ -188,3 +188,26 @@ rule text8_figures:
     shell:
         "rnnatlas text8-figures --test {input.test} --letters {input.letters}"
         " --histories {input.histories} {params.padding} --out {params.out} > {log} 2>&1"
+
+
+rule text8_states:
+    input:
+        card=f"results/data/{TEXT8_DATASET}/card.json",
+        model=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.pt",
+    output:
+        f"results/states/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/test.parquet",
+    log:
+        "logs/states/text8/{cell}/seed{seed}.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    params:
+        data=lambda wildcards, input: os.path.dirname(input.card),
+        model=lambda wildcards, input: os.path.dirname(input.model),
+        sequences=config["memory"]["text8_sequences"],
+    shell:
+        "rnnatlas text8-states --model {params.model} --data {params.data} --out {output}"
+        " --max-sequences {params.sequences} --threads {threads} > {log} 2>&1"

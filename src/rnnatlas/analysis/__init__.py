@@ -13,6 +13,7 @@ _PUBLIC = {
     "intrinsic_dimension": "rnnatlas.analysis.dimension",
     # the module is callable too: `rnnatlas.analysis.connectivity(...)` works either way
     "connectivity": "rnnatlas.analysis.connectivity",
+    "memory_signature": "rnnatlas.analysis.memory_signature",
 }
 __all__ = sorted(_PUBLIC)
 

@@ -189,8 +189,9 @@ def train_step(
     metrics.json and checkpoints/epochNNN.pt (+ model.json) into out_dir.
 
     spec: units, epochs, batch_size, lr, checkpoint_epochs (0 and the last epoch are always
-    exported). history.parquet: epoch, train_loss and train_accuracy (running figures over the
-    epoch's batches), test_accuracy (after the epoch), cpu_time_s (optimisation only, cumulative),
+    exported), and optionally rank: a `LowRankRNN` whose recurrent matrix is U V of that rank.
+    history.parquet: epoch, train_loss and train_accuracy (running figures over the epoch's
+    batches), test_accuracy (after the epoch), cpu_time_s (optimisation only, cumulative),
     step, wall_time_s. metrics.json: accuracies of the final model on the full 28-row sequences
     of both splits, trainable parameters, CPU time. resume_dir holds the per-epoch training
     state; it must not be a declared output of the rule (Snakemake deletes those before a rerun),
@@ -198,6 +199,7 @@ def train_step(
     """
     import torch
 
+    from rnnatlas.models.lowrank import LowRankRNN
     from rnnatlas.models.rnn import SequenceRNN
     from rnnatlas.seeding import seed_everything
     from rnnatlas.train import ClassifierConfig, export_checkpoints, train_sequence_classifier
@@ -208,7 +210,10 @@ def train_step(
     card = _card(data_dir)
     (train_x, train_y), (test_x, test_y) = data["train"], data["test"]
     seed_everything(seed)
-    model = SequenceRNN(input_dim=COLUMNS, classes=CLASSES, units=spec["units"])
+    if spec.get("rank"):
+        model = LowRankRNN(COLUMNS, CLASSES, units=spec["units"], rank=spec["rank"])
+    else:
+        model = SequenceRNN(input_dim=COLUMNS, classes=CLASSES, units=spec["units"])
     cfg = ClassifierConfig(
         epochs=spec["epochs"],
         batch_size=spec["batch_size"],
@@ -233,7 +238,7 @@ def train_step(
     )
     model.eval()
     model_card = {
-        "kind": "rnn",
+        "kind": "lowrank" if spec.get("rank") else "rnn",
         "name": name,
         "dataset": card["dataset"],
         "data_source": card["source"].get("kind"),
@@ -296,6 +301,12 @@ def _check_spec(spec: Mapping) -> dict:
             )
         epochs.append(int(value))
     checked["checkpoint_epochs"] = epochs
+    rank = spec.get("rank")
+    if rank is not None and (isinstance(rank, bool) or int(rank) != rank or rank < 1):
+        raise ValueError(f"spec.rank must be a positive integer (or absent), got {rank!r}")
+    unknown = set(spec) - set(SPEC_KEYS) - {"rank"}
+    if unknown:
+        raise ValueError(f"the MNIST model spec has unknown key(s) {sorted(unknown)}")
     return checked
 
 

@@ -57,10 +57,15 @@ def load(path: str | Path) -> torch.nn.Module:
 
         module = AutocompleteModel.from_hyperparameters(card["hyperparameters"])
         module.load_state_dict(state)
+    elif kind == "lowrank":
+        from rnnatlas.models.lowrank import LowRankRNN
+
+        module = LowRankRNN.from_hyperparameters(card["hyperparameters"])
+        module.load_state_dict(state)
     else:
         raise ModelError(
             f"{card_path}: unknown model kind {kind!r}; "
-            f"expected 'esn', 'lstm', 'rnn' or 'autocomplete'"
+            f"expected 'esn', 'lstm', 'rnn', 'lowrank' or 'autocomplete'"
         )
     module.eval()
     return module
