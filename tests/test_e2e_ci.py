@@ -274,3 +274,31 @@ def test_text8_autocomplete(workdir):
     claims = {c["id"]: c for c in json.loads((workdir / "results/report/claims.json").read_text())}
     assert claims["text8.test.ordering"]["verdict"] == "not checked at this scale"
     assert "text8" in (workdir / "results/report/index.html").read_text()
+
+
+def test_memory_signatures(workdir):
+    """ci.yaml: lags 0..4, 1,500 samples; every model family; the n-gram control; capacity."""
+    memory = workdir / "results/analysis/memory"
+    tables = {p.relative_to(memory).with_suffix("").as_posix(): pd.read_parquet(p)
+              for p in memory.glob("*/*.parquet")}  # fmt: skip
+    assert sorted(tables) == [
+        "csl/esn", "csl/lstm", "mnist/lowrank", "mnist/rnn", "text8/gru", "text8/lstm",
+        "text8/ngram3", "text8/ngram5", "text8/nlstm",
+    ]  # fmt: skip
+    for name, table in tables.items():
+        assert sorted(table["lag"].unique()) == [0, 1, 2, 3, 4], name
+    assert set(tables["text8/nlstm"]["state"]) == {"h0", "c0", "c0_inner"}
+    assert set(tables["mnist/lowrank"]["state"]) == {"h0", "u_coords", "v_coords"}
+    # the 3-gram's window holds the inputs at t and t - 1: read perfectly, wherever it is
+    control = tables["text8/ngram3"].query("model == 'ngram3_shuffled'").set_index("lag")
+    assert control.loc[0, "accuracy"] == control.loc[1, "accuracy"] == 1.0
+    # lag counts: one fewer sample per sequence and lag (one shuffled text: T - k samples)
+    n = control["n_train"] + control["n_test"]
+    assert (n.iloc[0] - n).tolist() == [0, 1, 2, 3, 4] or n.nunique() == 1  # capped by samples
+    capacity = json.loads((memory / "capacity.json").read_text())
+    assert abs(capacity["ours"] - capacity["reservoirpy"]) <= 1e-3 * capacity["reservoirpy"]
+    claims = {c["id"]: c for c in json.loads((workdir / "results/report/claims.json").read_text())}
+    assert claims["memory.capacity.reservoirpy_agreement"]["verdict"] == "reproduced"
+    assert claims["memory.order.ngram_vs_recurrent"]["verdict"] == "not checked at this scale"
+    for name in ("memory_csl", "memory_mnist", "memory_text8", "memory_ngram", "memory_lowrank"):
+        assert (workdir / f"results/figures/memory/{name}.png").stat().st_size > 10_000

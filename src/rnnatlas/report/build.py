@@ -165,6 +165,13 @@ def _load_text8(paths: Mapping) -> dict:
     return load_tables(paths)
 
 
+def _load_memory(paths: Mapping) -> dict:
+    """The memory-signature tables (see rnnatlas.report.memory.load_tables for the keys)."""
+    from rnnatlas.report.memory import load_tables
+
+    return load_tables(paths)
+
+
 def build_report(
     config: Mapping,
     runs: Path,
@@ -178,6 +185,7 @@ def build_report(
     analysis: Path | None = None,
     mnist: Mapping[str, Path] | None = None,
     text8: Mapping | None = None,
+    memory: Mapping | None = None,
 ) -> list[dict]:
     from rnnatlas.report.visual import load_visual, visual_section
 
@@ -196,6 +204,7 @@ def build_report(
         visual=visual,
         mnist=_load_mnist(mnist or {}),
         text8=_load_text8(text8 or {}),
+        memory=_load_memory(memory or {}),
     )
     claims = check_all(config, results, load_presets(presets_root))
     write_json(out_dir / "claims.json", claims)
@@ -210,6 +219,10 @@ def build_report(
         from rnnatlas.report.text8 import text8_section
 
         visual_html += text8_section(config, results.text8, Path(text8["figures"]), out_dir)
+    if memory and "figures" in memory:
+        from rnnatlas.report.memory import memory_section
+
+        visual_html += memory_section(config, results.memory, Path(memory["figures"]), out_dir)
     page = render(config, claims, figures, table_html, loaded_cards, visual_html)
     with atomic_path(out_dir / "index.html") as tmp:
         tmp.write_text(page)

@@ -34,6 +34,7 @@ class Results:
     visual: Mapping | None = None  # {"rssviz": {model: metrics}, "units": {model: summary}, ...}
     mnist: Mapping | None = None  # {"variants": DataFrame, "separability": DataFrame}
     text8: Mapping = field(default_factory=dict)  # {"test", "letters": DataFrame, "histories"}
+    memory: Mapping = field(default_factory=dict)  # {"signatures": DataFrame, "capacity"}
 
 
 @dataclass
@@ -455,9 +456,20 @@ def registry() -> list[Claim]:
     )
     for n_objects in reference.CSL_COUNTS:
         claims += [_corpus_count(n_objects, i, f, label) for i, f, label in fields]
-    from rnnatlas.report import claims_mnist, claims_text8, claims_visual  # they build on this
+    from rnnatlas.report import (  # they build on this
+        claims_memory,
+        claims_mnist,
+        claims_text8,
+        claims_visual,
+    )
 
-    return claims + claims_visual.registry() + claims_mnist.registry() + claims_text8.registry()
+    return (
+        claims
+        + claims_visual.registry()
+        + claims_mnist.registry()
+        + claims_text8.registry()
+        + claims_memory.registry()
+    )
 
 
 def check_all(config: Mapping, results: Results, presets: Mapping[str, Mapping] = ()) -> list[dict]:

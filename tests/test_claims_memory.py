@@ -1,0 +1,290 @@
+"""Claims of Koppula, Sim & Chin 2018 (memory signatures): verdicts on hand-made tables whose
+verdicts are worked out by hand from the stated criteria."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from rnnatlas.report import claims_memory
+from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Results, registry
+
+MAX_LAG = 8
+IDS = [
+    "memory.ngram.sanity.n3",
+    "memory.ngram.sanity.n5",
+    "memory.capacity.reservoirpy_agreement",
+    "memory.order.ngram_vs_recurrent",
+    "memory.lowrank.bases_diverge",
+]
+
+
+def signature(family, model, state, accuracy, chance=0.2, decoder="logistic", max_lag=MAX_LAG):
+    """`accuracy` at lags 0.., then the chance level up to max_lag."""
+    accuracy = list(accuracy) + [chance] * (max_lag + 1 - len(accuracy))
+    return pd.DataFrame(
+        {"family": family, "model": model, "state": state, "decoder": decoder,
+         "lag": range(max_lag + 1), "accuracy": accuracy, "cross_entropy": 1.0,
+         "chance_majority": chance, "chance_entropy": 2.5, "r2": float("nan"),
+         "squared_correlation": float("nan"), "n_train": 300, "n_test": 100}
+    )  # fmt: skip
+
+
+def _config(**memory) -> dict:
+    section = {"max_lag": MAX_LAG, "decoder": "logistic", "ngram": [3, 5]}
+    section.update(memory)
+    return {"scale": "default", "memory": section}
+
+
+def _results(*parts, capacity=None) -> Results:
+    empty = pd.DataFrame()
+    memory = {}
+    if parts:
+        memory["signatures"] = pd.concat(parts, ignore_index=True)
+    if capacity is not None:
+        memory["capacity"] = capacity
+    return Results(runs=empty, units=empty, sentences=empty, bow=empty, cards={}, memory=memory)
+
+
+def _check(config, results) -> dict:
+    return {c.id: c.check(config, results) for c in claims_memory.registry()}
+
+
+def _text8(ngram3=(1.0, 1.0), ngram5=(1.0, 1.0, 1.0, 1.0), top=None, chance=0.18):
+    """n-gram windows and recurrent models; `top`: {model: accuracies of the top-layer h}."""
+    top = top or {"gru": [0.99, 0.95, 0.9, 0.85, 0.8, 0.6], "lstm": [0.99, 0.97, 0.9, 0.85, 0.8]}
+    parts = [
+        signature("text8", "ngram3", "window", ngram3, chance),
+        signature("text8", "ngram5", "window", ngram5, chance),
+    ]
+    for model, curve in top.items():
+        parts.append(signature("text8", model, "h0", [0.3], chance))  # lower layer: ignored
+        parts.append(signature("text8", model, "h1", curve, chance))
+    return parts
+
+
+# ---- registry ------------------------------------------------------------------------------------
+
+
+def test_registry_is_included_with_unique_ids():
+    ids = [c.id for c in registry()]
+    assert [c.id for c in claims_memory.registry()] == IDS
+    assert set(IDS) <= set(ids) and len(ids) == len(set(ids))
+
+
+def test_results_have_an_empty_memory_by_default():
+    empty = pd.DataFrame()
+    assert Results(runs=empty, units=empty, sentences=empty, bow=empty, cards={}).memory == {}
+
+
+def test_records_carry_the_report_fields():
+    records = _check(_config(), _results(*_text8()))
+    for record in records.values():
+        assert {"id", "paper", "what", "paper_value", "value", "tolerance", "scale",
+                "verdict", "detail", "source"} <= set(record)  # fmt: skip
+        assert record["paper"] == claims_memory.PAPER
+
+
+# ---- n-gram sanity -------------------------------------------------------------------------------
+
+
+def test_ngram_windows_are_reproduced():
+    # 3-gram: lags 0-1 at 1.0; lag 2 at chance + 0.015 (within the band: 3 s.e. of 100 test
+    # samples at chance 0.18 = 3 sqrt(0.18 0.82 / 100) = 0.1153), later lags at chance
+    # 5-gram: lags 0-3 at 0.9995 (>= 0.999); beyond at chance, and 0.01 below it at lag 6
+    ngram3 = [1.0, 1.0, 0.18 + 0.015]
+    ngram5 = [0.9995] * 4 + [0.18, 0.18, 0.17]
+    got = _check(_config(), _results(*_text8(ngram3, ngram5)))
+    n3, n5 = got["memory.ngram.sanity.n3"], got["memory.ngram.sanity.n5"]
+    assert n3["verdict"] == REPRODUCED and n5["verdict"] == REPRODUCED
+    assert n3["value"] == (
+        "lowest accuracy at lags 0–1: 1.0000; largest accuracy − chance at lags 2–8: "
+        "+0.0150 (lag 2, band 0.1153)"
+    )
+    assert n5["value"].startswith("lowest accuracy at lags 0–3: 0.9995;")
+    assert "+0.0000 (lag 4, band 0.1153)" in n5["value"]
+    assert n3["tolerance"] == 0.02 and n3["paper_value"] == "perfect recall to n−1, chance beyond"
+
+
+@pytest.mark.parametrize(
+    ("ngram3", "above"),
+    [
+        ([1.0, 0.998], False),  # lag 1 below 0.999 inside the window
+        ([1.0, 1.0, 0.18 + 0.12], True),  # lag 2 beats chance by 0.12 > the band 0.1153
+    ],
+)
+def test_ngram_window_not_reproduced(ngram3, above):
+    got = _check(_config(), _results(*_text8(ngram3)))["memory.ngram.sanity.n3"]
+    assert got["verdict"] == NOT_REPRODUCED
+    # the note on the language's statistics only when the decoder beats chance beyond the window
+    assert ("language's own statistics" in got["detail"]) == above
+
+
+def test_below_chance_beyond_the_window_is_no_memory():
+    # a decoder fitted to noise may sit below chance (0.03 here): that is not memory
+    got = _check(_config(), _results(*_text8([1.0, 1.0, 0.18, 0.18, 0.18 - 0.03])))
+    assert got["memory.ngram.sanity.n3"]["verdict"] == REPRODUCED
+
+
+def test_ngram_sanity_not_checked():
+    # no text8 tables at all
+    got = _check(_config(), _results(signature("csl", "esn", "x", [0.9])))
+    assert got["memory.ngram.sanity.n3"]["verdict"] == NOT_CHECKED
+    assert "no text8 3-gram memory tables" in got["memory.ngram.sanity.n3"]["detail"]
+    # 5 is not among the configured n-grams
+    got = _check(_config(ngram=[3]), _results(*_text8()))
+    assert got["memory.ngram.sanity.n3"]["verdict"] == REPRODUCED
+    assert got["memory.ngram.sanity.n5"]["verdict"] == NOT_CHECKED
+    assert got["memory.ngram.sanity.n5"]["detail"] == "memory.ngram lacks 5"
+    # lags stop inside the 5-gram's window (max_lag 3 < n - 1 = 4)
+    short = signature("text8", "ngram5", "window", [1.0] * 4, 0.18, max_lag=3)
+    got = _check(_config(), _results(short))["memory.ngram.sanity.n5"]
+    assert got["verdict"] == NOT_CHECKED and "lags 0..4" in got["detail"]
+    # a linear decoder has no accuracy
+    linear = signature("text8", "ngram3", "window", [1.0, 1.0], 0.18, decoder="linear")
+    linear["accuracy"] = float("nan")
+    got = _check(_config(), _results(linear))["memory.ngram.sanity.n3"]
+    assert got["verdict"] == NOT_CHECKED and "no accuracy" in got["detail"]
+
+
+def test_every_claim_needs_the_memory_section():
+    got = _check({"scale": "default"}, _results(*_text8(), capacity={"ours": 1, "reservoirpy": 1}))
+    assert {r["verdict"] for r in got.values()} == {NOT_CHECKED}
+    assert {r["detail"] for r in got.values()} == {"the configuration has no memory section"}
+
+
+def test_configured_decoder_picks_the_rows():
+    # logistic rows: a perfect 3-gram window; mlp rows: lag 1 at 0.9 -> not reproduced
+    good = signature("text8", "ngram3", "window", [1.0, 1.0], 0.18)
+    bad = signature("text8", "ngram3", "window", [1.0, 0.9], 0.18, decoder="mlp")
+    claim = "memory.ngram.sanity.n3"
+    assert _check(_config(), _results(good, bad))[claim]["verdict"] == REPRODUCED
+    assert _check(_config(decoder="mlp"), _results(good, bad))[claim]["verdict"] == NOT_REPRODUCED
+
+
+# ---- memory capacity -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "verdict", "relative"),
+    [
+        (20.01, 20.0, REPRODUCED, "5.00e-04"),  # 0.01 / 20 = 5e-4 <= 1e-3
+        (19.96, 20.0, NOT_REPRODUCED, "2.00e-03"),  # 0.04 / 20 = 2e-3 > 1e-3
+        (12.345678, 12.345612, REPRODUCED, "5.35e-06"),
+    ],
+)
+def test_capacity_agreement(ours, theirs, verdict, relative):
+    capacity = {"ours": ours, "reservoirpy": theirs, "max_lag": 80, "units": 40}
+    got = _check(_config(), _results(capacity=capacity))["memory.capacity.reservoirpy_agreement"]
+    assert got["verdict"] == verdict
+    assert (
+        got["value"]
+        == f"ours {ours:.4f}, reservoirpy {theirs:.4f} (relative difference {relative})"
+    )
+    assert got["tolerance"] == 1e-3
+    assert "units 40, max_lag 80" in got["detail"]
+
+
+def test_capacity_not_checked_without_the_file():
+    got = _check(_config(), _results(*_text8()))["memory.capacity.reservoirpy_agreement"]
+    assert got["verdict"] == NOT_CHECKED and "capacity.json" in got["detail"]
+    got = _check(_config(), _results(capacity={"ours": 3.0}))
+    assert got["memory.capacity.reservoirpy_agreement"]["verdict"] == NOT_CHECKED
+
+
+# ---- n-gram versus recurrent ---------------------------------------------------------------------
+
+
+def test_recurrent_memory_exceeds_the_ngrams():
+    # chance 0.18. Areas: 3-gram 2 * 0.82 = 1.64; 5-gram 4 * 0.82 = 3.28;
+    # GRU h1: 0.81 + 0.77 + 0.72 + 0.67 + 0.62 + 0.42 = 4.01; LSTM h1: 0.81 + 0.79 + 0.72 + 0.67
+    # + 0.62 = 3.61. Both above 3.28 -> reproduced
+    got = _check(_config(), _results(*_text8()))["memory.order.ngram_vs_recurrent"]
+    assert got["verdict"] == REPRODUCED
+    assert got["value"] == "GRU h1 4.010 > LSTM h1 3.610 > 5-gram 3.280 > 3-gram 1.640"
+    assert "5-gram" in got["detail"] and "ours" in got["detail"]
+
+
+def test_one_recurrent_model_behind_the_largest_ngram():
+    # LSTM h1: 0.81 + 0.72 + 0.62 + 0.42 = 2.57 < 3.28 (its h0 does not count)
+    top = {"gru": [0.99, 0.95, 0.9, 0.85, 0.8, 0.6], "lstm": [0.99, 0.9, 0.8, 0.6]}
+    got = _check(_config(), _results(*_text8(top=top)))["memory.order.ngram_vs_recurrent"]
+    assert got["verdict"] == NOT_REPRODUCED
+    assert got["value"] == "GRU h1 4.010 > 5-gram 3.280 > LSTM h1 2.570 > 3-gram 1.640"
+    assert got["detail"].endswith("Not above it: LSTM h1.")
+    # equal areas are not "exceeding": LSTM h1 exactly the 5-gram's window
+    top["lstm"] = [1.0] * 4
+    got = _check(_config(), _results(*_text8(top=top)))["memory.order.ngram_vs_recurrent"]
+    assert got["verdict"] == NOT_REPRODUCED
+
+
+def test_order_not_checked_without_both_kinds():
+    only_grams = _text8()[:2]
+    got = _check(_config(), _results(*only_grams))["memory.order.ngram_vs_recurrent"]
+    assert got["verdict"] == NOT_CHECKED and "no recurrent text8" in got["detail"]
+    only_recurrent = _text8()[2:]
+    got = _check(_config(), _results(*only_recurrent))["memory.order.ngram_vs_recurrent"]
+    assert got["verdict"] == NOT_CHECKED and "no text8 n-gram" in got["detail"]
+    got = _check(_config(), _results())["memory.order.ngram_vs_recurrent"]
+    assert got["verdict"] == NOT_CHECKED and got["detail"] == "no text8 memory tables"
+
+
+# ---- factorised kernels --------------------------------------------------------------------------
+
+
+def _mnist(u, v):
+    return [
+        signature("mnist", "rnn", "h0", [0.6, 0.5, 0.4], 0.3),
+        signature("mnist", "lowrank", "h0", [0.55, 0.45], 0.3),
+        signature("mnist", "lowrank", "u_coords", u, 0.3),
+        signature("mnist", "lowrank", "v_coords", v, 0.3),
+    ]
+
+
+def test_bases_diverge():
+    # U: 0.2 + 0.1 = 0.30; V: 0.1 + 0.02 = 0.12; |0.30 - 0.12| / 0.30 = 60 % > 10 %
+    got = _check(_config(), _results(*_mnist([0.5, 0.4], [0.4, 0.32])))
+    got = got["memory.lowrank.bases_diverge"]
+    assert got["verdict"] == REPRODUCED
+    assert got["value"] == "U basis 0.300, V basis 0.120 (difference 60.0 % of the larger)"
+    assert "full state h0: 0.400" in got["detail"] and "interpretation" in got["detail"]
+    assert got["tolerance"] == 0.1
+
+
+def test_bases_agree():
+    # U: 0.30; V: 0.2 + 0.08 = 0.28 -> 0.02 / 0.30 = 6.7 % <= 10 %
+    got = _check(_config(), _results(*_mnist([0.5, 0.4], [0.5, 0.38])))
+    got = got["memory.lowrank.bases_diverge"]
+    assert got["verdict"] == NOT_REPRODUCED
+    assert "(difference 6.7 % of the larger)" in got["value"]
+    # no memory in either basis: nothing diverges
+    got = _check(_config(), _results(*_mnist([], [])))["memory.lowrank.bases_diverge"]
+    assert got["verdict"] == NOT_REPRODUCED
+
+
+def test_bases_not_checked_without_the_lowrank_tables():
+    got = _check(_config(), _results(*_text8()))["memory.lowrank.bases_diverge"]
+    assert got["verdict"] == NOT_CHECKED and "no mnist low-rank" in got["detail"]
+    parts = _mnist([0.5], [0.4])[:3]  # no v_coords
+    got = _check(_config(), _results(*parts))["memory.lowrank.bases_diverge"]
+    assert got["verdict"] == NOT_CHECKED and "v_coords" in got["detail"]
+
+
+def test_ngram_sanity_reads_the_shuffled_control_when_present():
+    """Real text: 0.30 at lag 2 (spelling statistics) fails the band; the shuffled control of
+    the same window is at chance there, and the claim judges the control."""
+    real = signature("text8", "ngram3", "window", (1.0, 1.0, 0.30), 0.18)
+    control = signature("text8", "ngram3_shuffled", "window", (1.0, 1.0, 0.19), 0.18)
+    got = _check(_config(), _results(real))["memory.ngram.sanity.n3"]
+    assert got["verdict"] == NOT_REPRODUCED and "the test text" in got["detail"]
+    got = _check(_config(), _results(real, control))["memory.ngram.sanity.n3"]
+    assert got["verdict"] == REPRODUCED and "shuffled" in got["detail"]
+
+
+def test_orderings_wait_for_trained_models():
+    config = {**_config(), "text8": {"model": {"steps": 6}}, "mnist": {"model": {"epochs": 2}}}
+    got = _check(config, _results(*_text8(), *_mnist([0.9, 0.8], [0.4])))
+    assert got["memory.order.ngram_vs_recurrent"]["verdict"] == NOT_CHECKED
+    assert "text8.model.steps is 6" in got["memory.order.ngram_vs_recurrent"]["detail"]
+    assert got["memory.lowrank.bases_diverge"]["verdict"] == NOT_CHECKED
+    assert got["memory.ngram.sanity.n3"]["verdict"] == REPRODUCED  # the method check runs
