@@ -8,18 +8,16 @@ except under CI, which must run it.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import matplotlib
 import numpy as np
 import pytest
+from headless import browser
 
 from rnnatlas.figures.connectivity_explorer import write_explorer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 TEXT = "ab cd ef"  # 8 characters, a space at 2 and 5
 N = len(TEXT)
 
@@ -49,39 +47,6 @@ MODELS["lstm"]["connectivity"][4, :5] = [0.0, 0.02, 0.01, 0.005, 0.04]  # / 0.04
 def expected_rgb(value: float) -> np.ndarray:
     """matplotlib's Greens at `value`, in 0..255 (an independent reference for the page's scale)."""
     return np.array(matplotlib.colormaps["Greens"](value)[:3]) * 255
-
-
-def _browser():
-    """Headless Chromium from Debian's packages; never lets Selenium Manager download a driver."""
-    ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium (pip install -e '.[test]')")
-    if missing:
-        message = (
-            f"browser test needs {', '.join(missing)}: apt-get install chromium chromium-driver"
-        )
-        if ci:
-            pytest.fail(f"CI must run the browser test; {message}")
-        pytest.skip(message)
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-extensions",
-        "--window-size=1100,800",
-    ):
-        options.add_argument(arg)
-    # An explicit driver path: Selenium skips Selenium Manager altogether.
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
 
 
 @pytest.fixture(scope="module")
@@ -163,7 +128,7 @@ def test_hover_click_and_switch_model(page):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    driver = _browser()
+    driver = browser()
     try:
         driver.get(page.resolve().as_uri())
         WebDriverWait(driver, 20).until(

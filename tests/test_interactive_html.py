@@ -6,17 +6,15 @@ except under CI, which must run it.
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from headless import browser
 
 from rnnatlas.figures.interactive import rssviz_html
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SENTENCES = [
     "BEGIN the cup is red END",
     "BEGIN the glass is on the left of the spoon END",
@@ -58,39 +56,6 @@ def _embedding() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _browser():
-    """Headless Chromium from Debian's packages; never lets Selenium Manager download a driver."""
-    ci = os.environ.get("CI", "").lower() not in ("", "0", "false")
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.is_file()]
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:
-        missing.append("selenium (pip install -e '.[test]')")
-    if missing:
-        message = (
-            f"browser test needs {', '.join(missing)}: apt-get install chromium chromium-driver"
-        )
-        if ci:
-            pytest.fail(f"CI must run the browser test; {message}")
-        pytest.skip(message)
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-extensions",
-        "--window-size=1100,800",
-    ):
-        options.add_argument(arg)
-    # An explicit driver path: Selenium skips Selenium Manager altogether.
-    return webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-
-
 @pytest.fixture(scope="module")
 def page(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
     """The frame and its HTML, written once for both tests (writing takes a second or two)."""
@@ -119,7 +84,7 @@ def test_hover_shows_sentence_and_word(page):
     frame, out = page
     target = frame[frame["token"] == "bowl"].iloc[0]  # a word that occurs once
 
-    driver = _browser()
+    driver = browser()
     try:
         driver.get(out.resolve().as_uri())
         wait = WebDriverWait(driver, 30)

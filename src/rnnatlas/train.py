@@ -25,6 +25,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from rnnatlas.models import TORCH_KINDS
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
 
@@ -562,36 +564,20 @@ def save_model(model: SequenceLSTM, directory: Path, extra: dict) -> None:
     _atomic_write_text(directory / MODEL_JSON, text)
 
 
-# model classes by the `kind` of model.json (as rnnatlas.models.load reads it)
-_KIND_OF_CLASS = {
-    "SequenceLSTM": "lstm",
-    "SequenceRNN": "rnn",
-    "LowRankRNN": "lowrank",
-    "AutocompleteModel": "autocomplete",
-}
+# the `kind` of model.json for each class name (rnnatlas.models.TORCH_KINDS the other way)
+_KIND_OF_CLASS = {class_name: kind for kind, (_, class_name) in TORCH_KINDS.items()}
 
 
 def _model_class(kind: str | None, class_name: str | None, where: Path):
     if kind is None and class_name is not None:
         kind = _KIND_OF_CLASS.get(class_name)
-    if kind == "lstm":
-        return SequenceLSTM
-    if kind == "rnn":
-        from rnnatlas.models.rnn import SequenceRNN
-
-        return SequenceRNN
-    if kind == "autocomplete":
-        from rnnatlas.models.autocomplete import AutocompleteModel
-
-        return AutocompleteModel
-    if kind == "lowrank":
-        from rnnatlas.models.lowrank import LowRankRNN
-
-        return LowRankRNN
-    raise ValueError(
-        f"{where}: cannot tell which model to build (kind {kind!r}, class {class_name!r}); "
-        f"expected kind 'lstm', 'rnn' or 'autocomplete'"
-    )
+    if kind not in TORCH_KINDS:
+        raise ValueError(
+            f"{where}: cannot tell which model to build (kind {kind!r}, class {class_name!r}); "
+            f"expected kind {' or '.join(repr(k) for k in TORCH_KINDS)}"
+        )
+    module_name, class_name = TORCH_KINDS[kind]
+    return getattr(import_module(module_name), class_name)
 
 
 def _load_weights(path: Path, model_class=None):

@@ -4,10 +4,18 @@
 from __future__ import annotations
 
 import json
+from importlib import import_module
 from pathlib import Path
 
 import torch
 
+# model.json's kind -> the torch class rebuilt from its hyperparameters (imported when needed)
+TORCH_KINDS = {
+    "lstm": ("rnnatlas.models.lstm", "SequenceLSTM"),
+    "rnn": ("rnnatlas.models.rnn", "SequenceRNN"),
+    "lowrank": ("rnnatlas.models.lowrank", "LowRankRNN"),
+    "autocomplete": ("rnnatlas.models.autocomplete", "AutocompleteModel"),
+}
 MODEL_FILE = "model.pt"
 CARD_FILE = "model.json"
 
@@ -42,30 +50,15 @@ def load(path: str | Path) -> torch.nn.Module:
         from rnnatlas.models.esn import ESN
 
         module = ESN.from_state_dict(state, card)
-    elif kind == "lstm":
-        from rnnatlas.models.lstm import SequenceLSTM
-
-        module = SequenceLSTM.from_hyperparameters(card["hyperparameters"])
-        module.load_state_dict(state)
-    elif kind == "rnn":
-        from rnnatlas.models.rnn import SequenceRNN
-
-        module = SequenceRNN.from_hyperparameters(card["hyperparameters"])
-        module.load_state_dict(state)
-    elif kind == "autocomplete":
-        from rnnatlas.models.autocomplete import AutocompleteModel
-
-        module = AutocompleteModel.from_hyperparameters(card["hyperparameters"])
-        module.load_state_dict(state)
-    elif kind == "lowrank":
-        from rnnatlas.models.lowrank import LowRankRNN
-
-        module = LowRankRNN.from_hyperparameters(card["hyperparameters"])
+    elif kind in TORCH_KINDS:
+        module_name, class_name = TORCH_KINDS[kind]
+        model_class = getattr(import_module(module_name), class_name)
+        module = model_class.from_hyperparameters(card["hyperparameters"])
         module.load_state_dict(state)
     else:
         raise ModelError(
-            f"{card_path}: unknown model kind {kind!r}; "
-            f"expected 'esn', 'lstm', 'rnn', 'lowrank' or 'autocomplete'"
+            f"{card_path}: unknown model kind {kind!r}; expected one of "
+            f"{', '.join(repr(k) for k in ('esn', *TORCH_KINDS))}"
         )
     module.eval()
     return module
