@@ -65,11 +65,12 @@ rule text8_train:
     resources:
         mem_mb=8000,
         runtime=1440,
-        gpu=0,
+        gpu=1 if TEXT8["device"] == "cuda" else 0,
     params:
         data=lambda wildcards, input: os.path.dirname(input[0]),
         out=lambda wildcards, output: os.path.dirname(output.metrics),
         spec=lambda wildcards: as_json({**TEXT8["model"], "kind": wildcards.cell}),
+        device=TEXT8["device"],
         resume=lambda wildcards: (
             f"results/resume/{TEXT8_DATASET}/{wildcards.cell}/seed{wildcards.seed}/"
             + hashlib.sha256(as_json(TEXT8["model"]).encode()).hexdigest()[:12]
@@ -77,7 +78,7 @@ rule text8_train:
     shell:
         "rnnatlas text8-train --data {params.data} --out {params.out} --spec '{params.spec}'"
         " --seed {wildcards.seed} --resume-dir {params.resume} --threads {threads}"
-        " > {log} 2>&1"
+        " --device {params.device} > {log} 2>&1"
 
 
 rule text8_evaluate:
