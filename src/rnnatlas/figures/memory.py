@@ -338,6 +338,8 @@ def signature_panels(
     rows = select_decoder(table[table["family"] == family], decoder)
     if rows.empty:
         raise ValueError(f"the memory signature table has no rows of family {family!r}")
+    # the n-gram models read on shuffled text are the method's sanity check, not a model
+    rows = rows[~rows["model"].astype(str).str.endswith("_shuffled")]
     style.setup()
     series = _series(rows)
     styles = _line_styles(series)
