@@ -55,6 +55,7 @@ ATTRACTOR_DEFAULTS = {
     "zero_lyapunov": 0.01,
 }
 CYCLE_KINDS = ("cycle", "closed_curve")  # what the paper calls limit cycles
+MAX_LINKAGE_POINTS = 20_000  # tail points grouped by single linkage (~1.6 GB of distances)
 _EPOCH_FILE = re.compile(r"epoch(\d+)\.pt$")
 
 
@@ -305,6 +306,13 @@ def dynamics_step(
     images, labels = images[:count], labels[:count]
     predicted = predictions(model, as_sequences(images), readout_step=images.shape[1])
     steps, tail = int(options["steps"]), int(options["tail"])
+    if count * tail > MAX_LINKAGE_POINTS:
+        gigabytes = (count * tail) ** 2 * 4 / 1e9  # condensed float64 distances
+        raise ValueError(
+            f"mnist.dynamics.attractors: digits x tail = {count} x {tail} = {count * tail:,} "
+            f"points; single linkage needs ~{gigabytes:.1f} GB for their distances. Keep "
+            f"digits x tail <= {MAX_LINKAGE_POINTS:,} (fewer digits or a shorter tail)"
+        )
     figure = (min(int(options["figure_digits"]), count), int(options["figure_steps"]))
     tails, kept, opening = run_autonomous(
         _autonomous(model), row28_states(model, images), steps, tail, options["phase_times"], figure
