@@ -99,5 +99,9 @@ def test_mnist_dynamics_cross_checks(config):
         config, lambda c: c["mnist"]["dynamics"]["attractors"].update(phase_times=[0, 9999])
     )
     assert "phase_times: 9999" in message
+    message = _error(
+        config, lambda c: c["mnist"]["dynamics"]["attractors"].update(digits=5000, tail=5)
+    )
+    assert "digits x tail = 25,000" in message
     message = _error(config, lambda c: c["mnist"]["dynamics"]["lyapunov"].update(exponents=500))
     assert "mnist.dynamics.lyapunov.exponents" in message and "mnist.model.units" in message
