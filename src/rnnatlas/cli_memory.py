@@ -20,9 +20,9 @@ def add_commands(sub) -> None:
     p.add_argument("--decoder", default="logistic", choices=["logistic", "mlp", "linear"])
     p.add_argument("--max-samples", type=_optional_int, default=None)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--inputs", default="token", choices=["token", "pixel_mean"])
-    p.add_argument("--data", type=Path, help="sequential-MNIST data (inputs pixel_mean)")
-    p.add_argument("--bins", type=int, default=4, help="pixel_mean classes (blank + bins - 1)")
+    p.add_argument("--inputs", default="token", choices=["token", "pixel_mean", "row_cluster"])
+    p.add_argument("--data", type=Path, help="sequential-MNIST data (the row classes)")
+    p.add_argument("--bins", type=int, default=4, help="row classes (blank + bins - 1)")
     p.add_argument("--threads", type=int, default=1)
 
     p = sub.add_parser("memory-ngram", help="signature of a character n-gram model (text8)")

@@ -29,9 +29,9 @@ rule memory_signature:
         runtime=60,
     params:
         memory=MEMORY,
-        # sequential MNIST: the input of a step is its row's mean pixel (as classes)
+        # sequential MNIST: the input of a step is a class of its row
         inputs=lambda wildcards, input: (
-            f"--inputs pixel_mean --data {os.path.dirname(input.mnist)}"
+            f"--inputs {MEMORY['mnist_target']} --data {os.path.dirname(input.mnist)}"
             f" --bins {MEMORY['mnist_bins']}"
             if wildcards.family == "mnist"
             else "--inputs token"

@@ -2,8 +2,9 @@
 
 - `signature_step`: the signature of every state column of one states file (CSL ESN/LSTM,
   sequential-MNIST RNNs, text8 GRU/LSTM/Nested LSTM), the input at each step being the file's
-  `token` (words, characters) or, for sequential MNIST, the row's mean pixel value cut into
-  equal-frequency classes (`mnist_row_classes`).
+  `token` (words, characters) or, for sequential MNIST, a class of the row read at that step
+  (`mnist_row_classes`): its mean pixel cut into equal-frequency bins ("pixel_mean"), or its
+  k-means prototype among all rows ("row_cluster").
 - `ngram_step`: the built-in sanity check, a character n-gram model of the text8 training text
   whose state is its window of n - 1 characters, read on the test text.
 - `capacity_step`: our linear signature summed over lags against reservoirpy's memory capacity.
@@ -24,12 +25,17 @@ from rnnatlas.io import write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
-INPUTS = ("token", "pixel_mean")
+INPUTS = ("token", "pixel_mean", "row_cluster")
 
 
-def mnist_row_classes(data_dir: Path, sequence_ids: np.ndarray, t: np.ndarray, bins: int):
-    """The mean pixel of row t of each test digit as a class: 0 for a blank row (a third of
-    all rows: ties no quantile can split), 1..bins-1 for equal-frequency bins of the others.
+def mnist_row_classes(
+    data_dir: Path, sequence_ids: np.ndarray, t: np.ndarray, bins: int, kind: str = "pixel_mean"
+):
+    """A class for row t of each test digit: 0 for a blank row (a third of all rows: ties no
+    quantile can split), 1..bins-1 for the others, by kind:
+    "pixel_mean": equal-frequency bins of the row's mean pixel;
+    "row_cluster": the row's nearest of bins - 1 k-means prototypes of all inked rows
+    (scikit-learn, seeded): what the row looks like, not only how much ink it has.
 
     Rows past 28 (appended zero rows) get class -1: they carry no input to remember.
     """
@@ -43,16 +49,28 @@ def mnist_row_classes(data_dir: Path, sequence_ids: np.ndarray, t: np.ndarray, b
             f"{len(missing)} sequence ids of the states (e.g. {sorted(missing)[:3]}) are not test "
             f"digits of {data_dir}: give the data the states were dumped from"
         )
-    rows = images.shape[1]
-    means = images.reshape(len(images), rows, -1).mean(axis=2) / 255.0  # [digits, rows]
     if bins < 2:
         raise ValueError(f"bins must be >= 2 (blank + at least one ink class), got {bins}")
-    edges = np.quantile(means[means > 0], np.linspace(0, 1, bins)[1:-1])
+    if kind not in ("pixel_mean", "row_cluster"):
+        raise ValueError(f"kind must be 'pixel_mean' or 'row_cluster', got {kind!r}")
+    rows = images.shape[1]
+    pixels = images.reshape(len(images), rows, -1).astype(np.float64) / 255.0
+    means = pixels.mean(axis=2)  # [digits, rows]
+    if kind == "pixel_mean":
+        edges = np.quantile(means[means > 0], np.linspace(0, 1, bins)[1:-1])
+        row_class = 1 + np.searchsorted(edges, means, "right")
+    else:
+        from sklearn.cluster import KMeans
+
+        inked = pixels[means > 0]
+        kmeans = KMeans(n_clusters=bins - 1, n_init=4, random_state=0).fit(inked)
+        row_class = np.zeros(means.shape, dtype=np.int64)
+        row_class[means > 0] = 1 + kmeans.labels_
+    row_class = np.where(means > 0, row_class, 0)
     digits = np.array([position[int(i)] for i in sequence_ids])
     inside = t < rows
-    row_means = means[digits[inside], t[inside]]
     classes = np.full(len(t), -1, dtype=np.int64)
-    classes[inside] = np.where(row_means > 0, 1 + np.searchsorted(edges, row_means, "right"), 0)
+    classes[inside] = row_class[digits[inside], t[inside]]
     return classes
 
 
@@ -78,8 +96,8 @@ def signature_step(
 
     if inputs not in INPUTS:
         raise ValueError(f"inputs must be one of {INPUTS}, got {inputs!r}")
-    if inputs == "pixel_mean" and data_dir is None:
-        raise ValueError("inputs 'pixel_mean' needs data_dir (the sequential-MNIST data)")
+    if inputs != "token" and data_dir is None:
+        raise ValueError(f"inputs {inputs!r} needs data_dir (the sequential-MNIST data)")
     names = state_columns(validate(states_path)) if states is None else list(states)
     frames = []
     for name in names:
@@ -91,7 +109,7 @@ def signature_step(
             symbols = pd.factorize(index["token"].to_numpy()[order])[0]
             keep = np.ones(len(t), dtype=bool)
         else:
-            symbols = mnist_row_classes(data_dir, ids, t, bins)
+            symbols = mnist_row_classes(data_dir, ids, t, bins, kind=inputs)
             keep = symbols >= 0  # the 28 rows only
         table = memory_signature(
             values[keep], symbols[keep], max_lag, sequence_ids=ids[keep], decoder=decoder,
