@@ -80,20 +80,8 @@ class LowRankRNN(SequenceRNN):
         self._check_inputs(inputs)
         return self.readout(self._run(inputs)[0])
 
-    def logits_at(self, inputs: Tensor, readout_step: int) -> Tensor:
-        """Logits [batch, classes] after `readout_step` rows (0: the initial zero state)."""
-        self._check_inputs(inputs)
-        steps = inputs.shape[1]
-        if isinstance(readout_step, bool) or not 0 <= int(readout_step) <= steps:
-            raise ValueError(
-                f"readout_step={readout_step!r} must be an integer in [0, {steps}] "
-                f"(the number of rows fed)"
-            )
-        readout_step = int(readout_step)
-        if readout_step == 0:
-            return self.readout(inputs.new_zeros(inputs.shape[0], self.units))
-        hidden, _ = self._run(inputs[:, :readout_step])
-        return self.readout(hidden[:, -1])
+    def _last_hidden(self, inputs: Tensor) -> Tensor:
+        return self._run(inputs)[0][:, -1]
 
     def states(self, inputs: Tensor) -> dict[str, Tensor]:
         """{"h0": [B, T, units], "v_coords": [B, T, rank], "u_coords": [B, T, rank]}."""
@@ -111,10 +99,3 @@ class LowRankRNN(SequenceRNN):
     def recurrent_weights(self) -> tuple[Tensor, Tensor]:
         """(W = U V [units, units], b [units]) of the zero-input map h <- tanh(W h + b)."""
         return (self.U @ self.V).detach().clone(), self.input_layer.bias.detach().clone()
-
-    def _check_inputs(self, inputs: Tensor) -> None:
-        if inputs.dim() != 3 or inputs.shape[-1] != self.input_dim:
-            raise ValueError(
-                f"LowRankRNN expects inputs [batch, time, {self.input_dim}], "
-                f"got {tuple(inputs.shape)}"
-            )

@@ -62,8 +62,12 @@ class SequenceRNN(Rebuildable, nn.Module):
         readout_step = int(readout_step)
         if readout_step == 0:
             return self.readout(inputs.new_zeros(inputs.shape[0], self.units))
-        _, last = self.rnn(inputs[:, :readout_step])  # last: [layers=1, batch, units]
-        return self.readout(last[0])
+        return self.readout(self._last_hidden(inputs[:, :readout_step]))
+
+    def _last_hidden(self, inputs: Tensor) -> Tensor:
+        """The hidden state [batch, units] after the last of >= 1 rows."""
+        _, last = self.rnn(inputs)  # last: [layers=1, batch, units]
+        return last[0]
 
     def states(self, inputs: Tensor) -> dict[str, Tensor]:
         """The hidden state after every row: {"h0": [batch, time, units]} (h_0 = 0 not included)."""
@@ -97,6 +101,6 @@ class SequenceRNN(Rebuildable, nn.Module):
     def _check_inputs(self, inputs: Tensor) -> None:
         if inputs.dim() != 3 or inputs.shape[-1] != self.input_dim:
             raise ValueError(
-                f"SequenceRNN expects inputs [batch, time, {self.input_dim}], "
+                f"{type(self).__name__} expects inputs [batch, time, {self.input_dim}], "
                 f"got {tuple(inputs.shape)}"
             )
