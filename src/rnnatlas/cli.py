@@ -9,20 +9,8 @@ import sys
 from pathlib import Path
 
 from rnnatlas import cli_memory, cli_text8
-
-
-def _parse_json(text: str, kind: type, name: str):
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({err}): {text[:80]}") from err
-    if not isinstance(value, kind):
-        raise argparse.ArgumentTypeError(f"expected a JSON {name}")
-    return value
-
-
-def _json(text: str) -> dict:
-    return _parse_json(text, dict, "object")
+from rnnatlas.cli_args import json_object as _json
+from rnnatlas.cli_args import parse_json as _parse_json
 
 
 def _pair(text: str) -> list[int]:

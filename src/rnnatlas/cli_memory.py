@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _optional_int(text: str) -> int | None:
-    return None if text in ("", "None", "null") else int(text)
+from rnnatlas.cli_args import optional_int
 
 
 def add_commands(sub) -> None:
@@ -18,7 +16,7 @@ def add_commands(sub) -> None:
     p.add_argument("--model", required=True, help="the model's name (a label)")
     p.add_argument("--max-lag", type=int, required=True)
     p.add_argument("--decoder", default="logistic", choices=["logistic", "mlp", "linear"])
-    p.add_argument("--max-samples", type=_optional_int, default=None)
+    p.add_argument("--max-samples", type=optional_int, default=None)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--inputs", default="token", choices=["token", "pixel_mean", "row_cluster"])
     p.add_argument("--data", type=Path, help="sequential-MNIST data (the row classes)")
@@ -30,7 +28,7 @@ def add_commands(sub) -> None:
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--n", type=int, required=True)
     p.add_argument("--max-lag", type=int, required=True)
-    p.add_argument("--max-samples", type=_optional_int, default=None)
+    p.add_argument("--max-samples", type=optional_int, default=None)
     p.add_argument("--characters", type=int, default=20_000, help="test characters read")
     p.add_argument("--seed", type=int, default=0)
 

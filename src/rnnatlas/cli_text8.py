@@ -3,22 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-
-def _json(text: str) -> dict:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as err:
-        raise argparse.ArgumentTypeError(f"not valid JSON ({err}): {text[:80]}") from err
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text[:80]}")
-    return value
-
-
-def _optional_int(text: str) -> int | None:
-    return None if text in ("", "None", "null") else int(text)
+from rnnatlas.cli_args import json_object, optional_int
 
 
 def add_commands(sub) -> None:
@@ -32,12 +19,12 @@ def add_commands(sub) -> None:
     p.add_argument("--vocabulary-bits", type=int, default=14)
     p.add_argument("--max-chars", type=int, default=200)
     p.add_argument("--seed", type=int, default=450849059)
-    p.add_argument("--max-characters", type=_optional_int, default=None)
+    p.add_argument("--max-characters", type=optional_int, default=None)
 
     p = sub.add_parser("text8-train", help="train one GRU / LSTM / Nested LSTM autocomplete model")
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True, help="model directory")
-    p.add_argument("--spec", type=_json, required=True, help="text8.model as JSON + kind")
+    p.add_argument("--spec", type=json_object, required=True, help="text8.model as JSON + kind")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume-dir", type=Path, required=True)
     p.add_argument("--threads", type=int, default=1)
@@ -47,14 +34,14 @@ def add_commands(sub) -> None:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--max-sequences", type=_optional_int, default=None)
+    p.add_argument("--max-sequences", type=optional_int, default=None)
     p.add_argument("--threads", type=int, default=1)
 
     p = sub.add_parser("text8-states", help="hidden states of test sequences to Parquet")
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--data", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--max-sequences", type=_optional_int, default=None)
+    p.add_argument("--max-sequences", type=optional_int, default=None)
     p.add_argument("--threads", type=int, default=1)
 
     p = sub.add_parser("text8-connectivity", help="connectivity heatmaps, explorer and demo")

@@ -239,11 +239,13 @@ def _mnist_dynamics_problems(mnist: Mapping) -> list[str]:
             f"mnist.dynamics.attractors.tail: {attractors['tail']} is longer than the run "
             f"(attractors.steps = {attractors['steps']})"
         )
+    from rnnatlas.analysis.attractors import MAX_LINKAGE_POINTS
+
     points = attractors["digits"] * attractors["tail"]
-    if points > 20_000:  # rnnatlas.experiments.mnist_dynamics.MAX_LINKAGE_POINTS
+    if points > MAX_LINKAGE_POINTS:
         problems.append(
             f"mnist.dynamics.attractors: digits x tail = {points:,} tail points; single linkage "
-            "holds all their distances: keep digits x tail <= 20,000"
+            f"holds all their distances: keep digits x tail <= {MAX_LINKAGE_POINTS:,}"
         )
     late = [t for t in attractors["phase_times"] if t > attractors["steps"]]
     if late:

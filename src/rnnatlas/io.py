@@ -1,4 +1,4 @@
-"""Atomic writes: a killed job never leaves a half-written output behind."""
+"""Atomic writes (a killed job never leaves a half-written output behind) and JSON reads."""
 
 from __future__ import annotations
 
@@ -31,6 +31,14 @@ def atomic_path(path: str | Path):
 def write_json(path: str | Path, data) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=False, default=_jsonable) + "\n")
+
+
+def read_json(path: str | Path, how_to_make: str):
+    """The JSON file at `path`; if it is missing, FileNotFoundError says `how_to_make` it."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: {how_to_make}")
+    return json.loads(path.read_text())
 
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> None:

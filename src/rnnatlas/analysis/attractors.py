@@ -26,6 +26,8 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 
 KINDS = ("fixed_point", "cycle", "neither")
+# invariant_sets holds all pairwise distances of its tail points: at most this many (~1.6 GB)
+MAX_LINKAGE_POINTS = 20_000
 
 
 def _as_trajectory(traj) -> np.ndarray:

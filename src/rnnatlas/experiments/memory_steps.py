@@ -99,18 +99,19 @@ def signature_step(
     if inputs != "token" and data_dir is None:
         raise ValueError(f"inputs {inputs!r} needs data_dir (the sequential-MNIST data)")
     names = state_columns(validate(states_path)) if states is None else list(states)
-    frames = []
+    frames, symbols = [], None
     for name in names:
         index, values = state_matrix(states_path, name)
         ids, t = index["sequence_id"].to_numpy(), index["t"].to_numpy()
         order = np.lexsort((t, ids))
         ids, t, values = ids[order], t[order], values[order]
-        if inputs == "token":
-            symbols = pd.factorize(index["token"].to_numpy()[order])[0]
-            keep = np.ones(len(t), dtype=bool)
-        else:
-            symbols = mnist_row_classes(data_dir, ids, t, bins, kind=inputs)
-            keep = symbols >= 0  # the 28 rows only
+        if symbols is None:  # every state column shares the file's rows: one set of inputs
+            if inputs == "token":
+                symbols = pd.factorize(index["token"].to_numpy()[order])[0]
+                keep = np.ones(len(t), dtype=bool)
+            else:
+                symbols = mnist_row_classes(data_dir, ids, t, bins, kind=inputs)
+                keep = symbols >= 0  # the 28 rows only
         table = memory_signature(
             values[keep], symbols[keep], max_lag, sequence_ids=ids[keep], decoder=decoder,
             max_samples=max_samples, seed=seed, num_threads=threads,

@@ -30,6 +30,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from rnnatlas.analysis.attractors import (
+    MAX_LINKAGE_POINTS,
     classify_trajectory,
     curve_angle,
     curve_frame,
@@ -55,7 +56,6 @@ ATTRACTOR_DEFAULTS = {
     "zero_lyapunov": 0.01,
 }
 CYCLE_KINDS = ("cycle", "closed_curve")  # what the paper calls limit cycles
-MAX_LINKAGE_POINTS = 20_000  # tail points grouped by single linkage (~1.6 GB of distances)
 _EPOCH_FILE = re.compile(r"epoch(\d+)\.pt$")
 
 

@@ -14,7 +14,6 @@ and reads back as one contiguous buffer reshaped without a copy per digit.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -26,7 +25,7 @@ import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from rnnatlas.data.mnist import CLASSES, COLUMNS, ROWS, VARIANTS
-from rnnatlas.io import atomic_path, write_json, write_parquet
+from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -165,10 +164,7 @@ def load_mnist(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 
 
 def _card(data_dir: Path) -> dict:
-    path = Path(data_dir) / "card.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: build the data with mnist_steps.data_step")
-    return json.loads(path.read_text())
+    return read_json(Path(data_dir) / "card.json", "build the data with mnist_steps.data_step")
 
 
 # ---- training ---------------------------------------------------------------------------------
@@ -383,10 +379,7 @@ def variants_step(
 
 
 def _model_card(model_dir: Path) -> dict:
-    path = Path(model_dir) / "model.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: train the model with mnist_steps.train_step")
-    return json.loads(path.read_text())
+    return read_json(Path(model_dir) / "model.json", "train the model with mnist_steps.train_step")
 
 
 # ---- hidden states ----------------------------------------------------------------------------

@@ -13,7 +13,6 @@ at most max_chars). Observations are not padded: `<eos>` (0) never occurs in the
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from tqdm.auto import tqdm
 from rnnatlas.data import autocomplete as ac
 from rnnatlas.data import text8
 from rnnatlas.data.download import file_sha256
-from rnnatlas.io import atomic_path, write_json
+from rnnatlas.io import atomic_path, read_json, write_json
 
 log = logging.getLogger("rnnatlas")
 
@@ -241,10 +240,7 @@ def _write_split(
 
 def read_card(data_dir: Path) -> dict:
     """card.json of a data_step directory."""
-    path = Path(data_dir) / "card.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: build the data with text8_data.data_step")
-    return json.loads(path.read_text())
+    return read_json(Path(data_dir) / "card.json", "build the data with text8_data.data_step")
 
 
 def read_split(data_dir: Path, split: str) -> tuple[list[np.ndarray], list[np.ndarray]]:

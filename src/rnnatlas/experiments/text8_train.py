@@ -51,7 +51,7 @@ from rnnatlas.analysis.autocomplete_metrics import (
     masked_cross_entropy,
     scored_mask,
 )
-from rnnatlas.io import atomic_path, write_json, write_parquet
+from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
 from rnnatlas.models.autocomplete import CELLS, AutocompleteModel, parameter_counts
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
 from rnnatlas.train import (
@@ -132,9 +132,7 @@ class Text8Split:
 def read_card(data_dir: Path) -> dict:
     """card.json of a text8 data directory, checked for what the models need."""
     path = Path(data_dir) / "card.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: build the data with the text8 data step")
-    card = json.loads(path.read_text())
+    card = read_json(path, "build the data with the text8 data step")
     for key in ("vocabulary", "symbols"):
         if not isinstance(card.get(key), list) or not card[key]:
             raise ValueError(
@@ -532,10 +530,7 @@ def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_di
 
 
 def _model_card(model_dir: Path) -> dict:
-    path = Path(model_dir) / "model.json"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: train the model with text8_train.train_step")
-    return json.loads(path.read_text())
+    return read_json(Path(model_dir) / "model.json", "train the model with text8_train.train_step")
 
 
 def _load_model(model_dir: Path):
