@@ -14,11 +14,7 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/data.smk"
-include: "workflow/rules/train.smk"
-include: "workflow/rules/states.smk"
-include: "workflow/rules/analysis.smk"
-include: "workflow/rules/figures.smk"
+include: "workflow/rules/csl.smk"
 include: "workflow/rules/mnist.smk"
 include: "workflow/rules/text8.smk"
 include: "workflow/rules/memory.smk"

@@ -20,8 +20,8 @@ import time
 import torch
 from cpu_clock import busy_cpu_seconds, others_cores, own_cpu_seconds
 
-from rnnatlas.analysis.autocomplete_metrics import masked_cross_entropy
 from rnnatlas.models.autocomplete import AutocompleteModel
+from rnnatlas.papers.text8.metrics import masked_cross_entropy
 
 PAPER_STEPS = 14_278
 PAPER_SECONDS = 22_400

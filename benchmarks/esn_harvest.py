@@ -2,7 +2,7 @@
 
     python benchmarks/esn_harvest.py [--sentences 1000 --units 1000 --seed 0]
 
-Sentences come from the real 4-object CSL training split when rnnatlas.data.csl is importable
+Sentences come from the real 4-object CSL training split when rnnatlas.papers.csl.data is importable
 (random sequences of 5..19 tokens over 20 words otherwise). All timings are taken in this one
 process: reservoirpy once (it is slow), the others best of --repeats. The floors are the bare
 dense GEMMs, same shapes: per step, every running sentence (what a per-sentence integrator must
@@ -33,11 +33,11 @@ from rnnatlas.models.esn import (
 def load_sentences(n: int, seed: int) -> tuple[list[np.ndarray], int, str]:
     """(token arrays, vocabulary size, where they came from)."""
     try:
-        from rnnatlas.data.csl import CSLGrammar, build_corpus
+        from rnnatlas.papers.csl.data import CSLGrammar, build_corpus
     except ImportError:
         rng = np.random.default_rng(seed)
         tokens = [rng.integers(0, 20, size=rng.integers(5, 20)) for _ in range(n)]
-        return tokens, 20, "random 5..19 tokens, 20 words (rnnatlas.data.csl not importable)"
+        return tokens, 20, "random 5..19 tokens, 20 words (rnnatlas.papers.csl.data not importable)"
     train = build_corpus(4, seed=seed)["train"]["tokens"]
     # the split lists one-object sentences first: draw, so any n gets the corpus' length mix
     picks = np.random.default_rng(seed).choice(len(train), size=n, replace=n > len(train))

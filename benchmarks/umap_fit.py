@@ -55,8 +55,8 @@ PAPER_ESN = dict(
 
 def unique_states(sizes: list[int], seed: int) -> dict[int, tuple[int, np.ndarray]]:
     """For each size: (number of states, unique states), the first `size` of one shuffled draw."""
-    from rnnatlas.data.csl import CSLGrammar, build_corpus
     from rnnatlas.models.esn import ESNConfig, ReservoirWeights, build_reservoir, harvest
+    from rnnatlas.papers.csl.data import CSLGrammar, build_corpus
 
     test = build_corpus(4, seed=seed)["test"]["tokens"]
     if max(sizes) > len(test):

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnnatlas.analysis.autocomplete_metrics import (
+from rnnatlas.papers.text8.metrics import (
     AutocompleteScores,
     accuracy_counts,
     letters_known,

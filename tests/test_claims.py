@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from rnnatlas.config import load_config
-from rnnatlas.report import reference
+from rnnatlas.papers.csl import reference
 from rnnatlas.report.claims import (
     NOT_CHECKED,
     NOT_REPRODUCED,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from rnnatlas.report import claims_memory
+from rnnatlas.papers.memory import claims as claims_memory
 from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Results, registry
 
 MAX_LAG = 8

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from rnnatlas.models.autocomplete import tf_parameter_counts
-from rnnatlas.report import claims_text8
-from rnnatlas.report import reference_text8 as ref
+from rnnatlas.papers.text8 import claims as claims_text8
+from rnnatlas.papers.text8 import reference as ref
 from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Results, registry
 
 NUMBER_IDS = [f"text8.test.{m}.{x}" for m in ("gru", "lstm", "nlstm")

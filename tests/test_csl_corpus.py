@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from rnnatlas.data.csl import (
+from rnnatlas.papers.csl.data import (
     COLORS,
     GROUPS,
     OBJECTS,
@@ -293,7 +293,7 @@ def test_built_teachers_agree_with_statements():
 
 
 def test_juven_split_sizes_leave_test_one_object_sentences_outside_training():
-    from rnnatlas.data.csl import CSLGrammar, build_corpus, juven_split_sizes
+    from rnnatlas.papers.csl.data import CSLGrammar, build_corpus, juven_split_sizes
 
     sizes = juven_split_sizes(CSLGrammar(4))
     # 688 one-object sentences: 500 train, the 188 left for the test split

@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnatlas.analysis.csl_metrics import (
+from rnnatlas.papers.csl.data import CSLGrammar, build_corpus, sentence_table
+from rnnatlas.papers.csl.metrics import (
     csl_errors,
     decode,
     predicates,
     teacher_matrix,
     valid_exact,
 )
-from rnnatlas.data.csl import CSLGrammar, build_corpus, sentence_table
 
 GRAMMAR = CSLGrammar(4)
 M = GRAMMAR.one_object_count
@@ -158,8 +158,8 @@ def test_teacher_as_output_is_valid_and_exact_only_without_guesses(tmp_path):
 
 
 def test_absolute_rule_of_juven_needs_a_strong_output_and_probability():
-    from rnnatlas.analysis.csl_metrics import decode
-    from rnnatlas.data.csl import CSLGrammar
+    from rnnatlas.papers.csl.data import CSLGrammar
+    from rnnatlas.papers.csl.metrics import decode
 
     grammar = CSLGrammar(4)
     outputs = np.zeros((2, grammar.output_dim))

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from rnnatlas.cli import main
-from rnnatlas.data.csl import build_corpus
-from rnnatlas.experiments.csl_io import training_subset
-from rnnatlas.experiments.csl_steps import summarise
+from rnnatlas.papers.csl.corpus_io import training_subset
+from rnnatlas.papers.csl.data import build_corpus
+from rnnatlas.papers.csl.steps import summarise
 
 
 @pytest.fixture(scope="module")

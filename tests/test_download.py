@@ -8,7 +8,7 @@ from functools import partial
 
 import pytest
 
-from rnnatlas.data.download import ChecksumError, DownloadError, fetch, file_sha256
+from rnnatlas.download import ChecksumError, DownloadError, fetch, file_sha256
 
 PAYLOAD = bytes(range(256)) * 40 + b"the end"  # 10 KiB, not a multiple of anything neat
 SHA256 = hashlib.sha256(PAYLOAD).hexdigest()

@@ -89,9 +89,9 @@ def test_dumped_states_follow_the_contract_and_reload(workdir):
 
 
 def test_rssviz_tables_hold_the_numbers_behind_the_views(workdir):
-    from rnnatlas.analysis.csl_metrics import csl_errors
     from rnnatlas.analysis.projection import clause_labels
-    from rnnatlas.data.csl import CSLGrammar
+    from rnnatlas.papers.csl.data import CSLGrammar
+    from rnnatlas.papers.csl.metrics import csl_errors
 
     test_split = pd.read_parquet(workdir / "results/data/csl-n4/test.parquet")
     test_split = test_split.set_index("sentence_id")
@@ -193,9 +193,9 @@ def test_sequential_mnist_dynamics(workdir):
     """ci.yaml: 2 networks x checkpoints [0, 1, 2], 4 initial conditions, 2 exponents; 300
     digits run 600 steps; dimension every 4th step."""
     from rnnatlas.analysis.lyapunov import lyapunov_spectrum, rnn_autonomous_map
-    from rnnatlas.experiments.mnist_dynamics import read_dynamics, row28_states
-    from rnnatlas.experiments.mnist_steps import read_split
-    from rnnatlas.train import load_model_checkpoint
+    from rnnatlas.papers.mnist.dynamics import read_dynamics, row28_states
+    from rnnatlas.papers.mnist.steps import read_split
+    from rnnatlas.training import load_model_checkpoint
 
     folders = [workdir / f"results/analysis/mnist/dynamics/seed{seed}" for seed in (0, 1)]
     tables = read_dynamics(folders)
@@ -241,8 +241,8 @@ def test_text8_autocomplete(workdir):
     """ci.yaml: the excerpt's first 300k characters, 3 models of 16 units, 6 steps."""
     import torch
 
-    from rnnatlas.experiments.text8_connectivity import PAPER_TEXT, text_inputs
-    from rnnatlas.experiments.text8_data import read_card
+    from rnnatlas.papers.text8.connectivity import PAPER_TEXT, text_inputs
+    from rnnatlas.papers.text8.dataset import read_card
 
     data = next((workdir / "results/data").glob("enwiki-excerpt-v*"))
     card = read_card(data)

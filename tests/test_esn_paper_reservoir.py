@@ -20,8 +20,8 @@ def test_paper_reservoir_has_the_exact_spectral_radius():
 def test_harvest_with_shared_prefixes_equals_reservoirpy():
     # real CSL sentences share long prefixes ("BEGIN the orange ..."): the prefix tree must give
     # every sentence exactly the states reservoirpy's own run gives
-    from rnnatlas.data.csl import build_corpus
     from rnnatlas.models.esn import harvest, run_reservoirpy
+    from rnnatlas.papers.csl.data import build_corpus
 
     tokens = list(build_corpus(4, seed=1)["train"]["tokens"][::10])
     tokens += [tokens[0], tokens[0][:3], tokens[1][:1]]  # duplicates and pure prefixes

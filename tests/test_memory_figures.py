@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnatlas.figures import memory as fig
-from rnnatlas.report import memory as section
+from rnnatlas.papers.memory import figures as fig
+from rnnatlas.papers.memory import section
 
 matplotlib.use("Agg")
 

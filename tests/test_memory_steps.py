@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnatlas.experiments import mnist_steps
-from rnnatlas.experiments.memory_steps import mnist_row_classes
+from rnnatlas.papers.memory.steps import mnist_row_classes
+from rnnatlas.papers.mnist import steps as mnist_steps
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import struct
 import numpy as np
 import pytest
 
-from rnnatlas.data import mnist
-from rnnatlas.data.mnist import (
+from rnnatlas.papers.mnist import data as mnist
+from rnnatlas.papers.mnist.data import (
     MNIST_FILES,
     VARIANTS,
     as_sequences,

@@ -12,7 +12,9 @@ from scipy.optimize import brentq
 
 from rnnatlas import states
 from rnnatlas.analysis.attractors import invariant_sets
-from rnnatlas.experiments.mnist_dynamics import (
+from rnnatlas.models.rnn import SequenceRNN
+from rnnatlas.papers.mnist.dimension import dimension_by_step
+from rnnatlas.papers.mnist.dynamics import (
     ATTRACTOR_DEFAULTS,
     _autonomous,
     describe_sets,
@@ -20,8 +22,6 @@ from rnnatlas.experiments.mnist_dynamics import (
     run_autonomous,
     set_frames,
 )
-from rnnatlas.experiments.state_dimension import dimension_by_step
-from rnnatlas.models.rnn import SequenceRNN
 
 
 def _two_unit_rnn(weight) -> SequenceRNN:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rnnatlas.figures import mnist
+from rnnatlas.papers.mnist import figures as mnist
 
 
 def test_every_mnist_figure_is_written(tmp_path):

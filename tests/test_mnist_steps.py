@@ -14,9 +14,12 @@ import pytest
 import torch
 
 from rnnatlas import states
-from rnnatlas.data.mnist import MNIST_FILES, VARIANTS, as_sequences
-from rnnatlas.experiments import mnist_steps
-from rnnatlas.experiments.mnist_steps import (
+from rnnatlas.io import write_json
+from rnnatlas.models import load
+from rnnatlas.models.rnn import SequenceRNN
+from rnnatlas.papers.mnist import steps as mnist_steps
+from rnnatlas.papers.mnist.data import MNIST_FILES, VARIANTS, as_sequences
+from rnnatlas.papers.mnist.steps import (
     data_step,
     load_mnist,
     read_split,
@@ -24,10 +27,7 @@ from rnnatlas.experiments.mnist_steps import (
     train_step,
     variants_step,
 )
-from rnnatlas.io import write_json
-from rnnatlas.models import load
-from rnnatlas.models.rnn import SequenceRNN
-from rnnatlas.train import load_model_checkpoint
+from rnnatlas.training import load_model_checkpoint
 
 N_TRAIN, N_TEST = 300, 100
 SPEC = {"units": 12, "epochs": 2, "batch_size": 32, "lr": 0.005, "checkpoint_epochs": [1]}
@@ -72,7 +72,7 @@ def trained(small, tmp_path_factory):
 
 
 def test_embedded_split_files_and_card(embedded):
-    from rnnatlas.data.mnist import _embedded_arrays
+    from rnnatlas.papers.mnist.data import _embedded_arrays
 
     out, card = embedded
     assert sorted(p.name for p in out.iterdir()) == ["card.json", "test.parquet", "train.parquet"]
@@ -179,7 +179,7 @@ def test_train_step_writes_the_model_history_metrics_and_checkpoints(trained, sm
 
 
 def test_train_step_resumes_bit_identically(trained, small, tmp_path):
-    from rnnatlas.train import TrainingInterrupted
+    from rnnatlas.training import TrainingInterrupted
 
     with pytest.raises(TrainingInterrupted):
         train_step(

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from rnnatlas import states
-from rnnatlas.experiments.mnist_tsne import state_cube, tsne_step
+from rnnatlas.papers.mnist.tsne import state_cube, tsne_step
 
 
 def _write_states(path, n=90, steps=4, units=6, seed=0):

@@ -11,7 +11,7 @@ import torch
 
 from rnnatlas.models import load
 from rnnatlas.models.rnn import SequenceRNN
-from rnnatlas.train import (
+from rnnatlas.training import (
     ClassifierConfig,
     TrainingInterrupted,
     export_checkpoints,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnatlas.experiments.csl_esn import esn_config
-from rnnatlas.experiments.csl_rssviz_hyper import rescaled
 from rnnatlas.models.esn import ReservoirWeights, build_reservoir
+from rnnatlas.papers.csl.esn_runs import esn_config
+from rnnatlas.papers.csl.rssviz_hyper import rescaled
 
 SPEC = {
     "units": 60,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnatlas.experiments.text8_connectivity import PAPER_TEXT, text_inputs
+from rnnatlas.papers.text8.connectivity import PAPER_TEXT, text_inputs
 
 
 def test_text_inputs_reads_words_as_space_then_letters():

@@ -15,10 +15,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from rnnatlas.data import autocomplete as ac
-from rnnatlas.data import text8
-from rnnatlas.data.download import ChecksumError
-from rnnatlas.experiments import text8_data
+from rnnatlas.download import ChecksumError
+from rnnatlas.papers.text8 import autocomplete as ac
+from rnnatlas.papers.text8 import data as text8
+from rnnatlas.papers.text8 import dataset as text8_data
 
 # perl wikifil.pl (Mahoney 2006) on bzcat of gensim 4.4's
 # enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2, run once by hand

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnatlas.figures import text8 as fig
-from rnnatlas.report import text8 as section
+from rnnatlas.papers.text8 import figures as fig
+from rnnatlas.papers.text8 import section
 
 matplotlib.use("Agg")
 

@@ -15,8 +15,10 @@ import torch
 import torch.nn.functional as F
 
 from rnnatlas import states
-from rnnatlas.experiments import text8_train
-from rnnatlas.experiments.text8_train import (
+from rnnatlas.models import load
+from rnnatlas.models.autocomplete import AutocompleteModel
+from rnnatlas.papers.text8 import train as text8_train
+from rnnatlas.papers.text8.train import (
     TrainingStopped,
     autocomplete_demo,
     check_spec,
@@ -25,9 +27,7 @@ from rnnatlas.experiments.text8_train import (
     states_step,
     train_step,
 )
-from rnnatlas.models import load
-from rnnatlas.models.autocomplete import AutocompleteModel
-from rnnatlas.train import load_model_checkpoint
+from rnnatlas.training import load_model_checkpoint
 
 pytestmark = pytest.mark.usefixtures("restore_torch_globals")
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
-from rnnatlas.train import (
+from rnnatlas.training import (
     TrainConfig,
     TrainingInterrupted,
     export_checkpoints,

@@ -18,7 +18,7 @@ from rnnatlas.analysis.units import (
     top_units,
     winglet,
 )
-from rnnatlas.data.csl import CSLGrammar
+from rnnatlas.papers.csl.data import CSLGrammar
 
 # 3 outputs x 8 units, with ties
 W_SMALL = np.array(
@@ -198,9 +198,9 @@ def test_readout_weights_exclude_the_bias():
 def tiny(tmp_path_factory):
     """A 3-object corpus (10 + 10 test sentences), a 30-unit ESN with a random readout and a
     6-unit LSTM, with their test states."""
-    from rnnatlas.experiments.csl_steps import _save_module, corpus_step, states_step
     from rnnatlas.models.esn import ESN, ESNConfig, ReservoirWeights, build_reservoir
     from rnnatlas.models.lstm import SequenceLSTM
+    from rnnatlas.papers.csl.steps import _save_module, corpus_step, states_step
 
     root = tmp_path_factory.mktemp("units")
     data_dir = root / "data"
@@ -223,8 +223,8 @@ def tiny(tmp_path_factory):
 @pytest.mark.parametrize("kind", ["esn", "lstm"])
 def test_units_step_on_a_tiny_model(tiny, kind):
     from rnnatlas.analysis.projection import sample_sequences
-    from rnnatlas.experiments.csl_units import FIGURES, TABLES, run_sentence, units_step
     from rnnatlas.models import load
+    from rnnatlas.papers.csl.units import FIGURES, TABLES, run_sentence, units_step
     from rnnatlas.states import state_matrix
 
     model_dir, states_path = tiny / "models" / kind, tiny / "states" / kind / "test.parquet"
@@ -287,7 +287,7 @@ def test_units_step_on_a_tiny_model(tiny, kind):
 
 
 def test_units_step_names_an_unknown_word(tiny):
-    from rnnatlas.experiments.csl_units import units_step
+    from rnnatlas.papers.csl.units import units_step
 
     with pytest.raises(ValueError, match="'spoon'"):
         units_step(

@@ -294,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
-    from rnnatlas.experiments import csl_steps
+    from rnnatlas.papers.csl import steps as csl_steps
 
     if args.step == "csl-corpus":
         csl_steps.corpus_step(
@@ -323,7 +323,7 @@ def run(args: argparse.Namespace) -> None:
     elif args.step == "csl-states":
         csl_steps.states_step(args.model, args.data, args.out, split=args.split)
     elif args.step == "csl-figures":
-        from rnnatlas.figures.csl import draw_all
+        from rnnatlas.papers.csl.figures import draw_all
 
         draw_all(args.runs, args.units, args.sentences, args.bow, args.histories, args.out)
     elif args.step.startswith("csl-rssviz") or args.step == "csl-units":
@@ -359,7 +359,7 @@ def run(args: argparse.Namespace) -> None:
 def _run_visual(args: argparse.Namespace) -> None:
     """The visual analyses of the CSL paper (RSSviz, its animation and grid, internal units)."""
     if args.step == "csl-rssviz":
-        from rnnatlas.experiments.csl_rssviz import rssviz_step
+        from rnnatlas.papers.csl.rssviz import rssviz_step
 
         rssviz_step(
             args.states, args.model, args.data, args.out, sentences=args.sentences,
@@ -371,14 +371,14 @@ def _run_visual(args: argparse.Namespace) -> None:
         import pandas as pd
 
         from rnnatlas.figures.interactive import rssviz_html
-        from rnnatlas.figures.rssviz import draw_views
+        from rnnatlas.papers.csl.figures_rssviz import draw_views
 
         table = pd.read_parquet(args.embedding)
         draw_views(table, args.outputs, args.title, args.out, args.prefix)
         fitted = table[table["role"] == "fit"].drop_duplicates("unique_id")
         rssviz_html(fitted, args.out / f"{args.prefix}.html", f"RSSviz: {args.title}")
     elif args.step == "csl-rssviz-training":
-        from rnnatlas.experiments.csl_rssviz_training import training_step
+        from rnnatlas.papers.csl.rssviz_training import training_step
 
         card = json.loads((args.model / "model.json").read_text())
         training_step(
@@ -388,7 +388,7 @@ def _run_visual(args: argparse.Namespace) -> None:
             random_state=args.random_state, title=args.title,
         )  # fmt: skip
     elif args.step == "csl-rssviz-hyper":
-        from rnnatlas.experiments.csl_rssviz_hyper import hyper_step
+        from rnnatlas.papers.csl.rssviz_hyper import hyper_step
 
         hyper_step(
             args.data, args.spec, args.out, args.figures, spectral_radius=args.spectral_radius,
@@ -397,7 +397,7 @@ def _run_visual(args: argparse.Namespace) -> None:
             trust_neighbors=args.trust_neighbors,
         )  # fmt: skip
     elif args.step == "csl-units":
-        from rnnatlas.experiments.csl_units import units_step
+        from rnnatlas.papers.csl.units import units_step
 
         units_step(
             args.model, args.data, args.states, args.tables, args.figures, args.sentence,
@@ -422,10 +422,10 @@ def _mnist_tables(args: argparse.Namespace) -> dict:
 
 def _run_mnist(args: argparse.Namespace) -> None:
     """The sequential-MNIST steps (Horoi et al. 2020)."""
-    from rnnatlas.experiments import mnist_steps
+    from rnnatlas.papers.mnist import steps as mnist_steps
 
     if args.step == "mnist-download":
-        from rnnatlas.data.mnist import download_mnist
+        from rnnatlas.papers.mnist.data import download_mnist
 
         download_mnist(args.out)
     elif args.step == "mnist-data":
@@ -444,28 +444,28 @@ def _run_mnist(args: argparse.Namespace) -> None:
             args.model, args.data, args.out, extend=args.extend, threads=args.threads
         )
     elif args.step == "mnist-tsne":
-        from rnnatlas.experiments.mnist_tsne import tsne_step
+        from rnnatlas.papers.mnist.tsne import tsne_step
 
         tsne_step(
             args.states, args.out, args.steps, points=args.points,
             perplexity=args.perplexity, seed=args.seed,
         )  # fmt: skip
     elif args.step == "mnist-dynamics":
-        from rnnatlas.experiments.mnist_dynamics import dynamics_step
+        from rnnatlas.papers.mnist.dynamics import dynamics_step
 
         dynamics_step(
             args.model, args.data, args.out, lyapunov=args.lyapunov, attractors=args.attractors,
             seed=args.seed, threads=args.threads,
         )  # fmt: skip
     elif args.step == "state-dimension":
-        from rnnatlas.experiments.state_dimension import dimension_by_step
+        from rnnatlas.papers.mnist.dimension import dimension_by_step
 
         dimension_by_step(
             args.states, args.out, state=args.state, methods=args.methods, stride=args.stride,
             points=args.points, seed=args.seed,
         )  # fmt: skip
     elif args.step == "mnist-figures":
-        from rnnatlas.figures.mnist import draw_all
+        from rnnatlas.papers.mnist.figures import draw_all
 
         draw_all(
             args.variants, args.tsne, args.dynamics, args.dimension, args.attractor_seed, args.out

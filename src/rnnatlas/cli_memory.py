@@ -59,7 +59,7 @@ def report_tables(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> None:
-    from rnnatlas.experiments import memory_steps
+    from rnnatlas.papers.memory import steps as memory_steps
 
     if args.step == "memory-signature":
         memory_steps.signature_step(
@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> None:
     elif args.step == "memory-figures":
         import pandas as pd
 
-        from rnnatlas.figures.memory import draw_all
+        from rnnatlas.papers.memory.figures import draw_all
 
         draw_all(pd.concat([pd.read_parquet(t) for t in args.tables], ignore_index=True), args.out)
     else:  # pragma: no cover - argparse only offers the commands above

@@ -87,11 +87,11 @@ def report_tables(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> None:
     if args.step == "text8-download":
-        from rnnatlas.data.text8 import download_text8
+        from rnnatlas.papers.text8.data import download_text8
 
         download_text8(args.out)
     elif args.step == "text8-data":
-        from rnnatlas.experiments.text8_data import data_step
+        from rnnatlas.papers.text8.dataset import data_step
 
         data_step(
             args.out, source=args.source, zip_path=args.zip,
@@ -99,7 +99,7 @@ def run(args: argparse.Namespace) -> None:
             max_characters=args.max_characters,
         )  # fmt: skip
     elif args.step == "text8-train":
-        from rnnatlas.experiments.text8_train import train_step
+        from rnnatlas.papers.text8.train import train_step
 
         spec = dict(args.spec)
         spec["batch"] = spec.pop("batch_size", spec.get("batch", 64))
@@ -108,29 +108,29 @@ def run(args: argparse.Namespace) -> None:
             name=spec["kind"], device=args.device,
         )  # fmt: skip
     elif args.step == "text8-evaluate":
-        from rnnatlas.experiments.text8_train import evaluate_step
+        from rnnatlas.papers.text8.train import evaluate_step
 
         evaluate_step(
             args.model, args.data, args.out, max_sequences=args.max_sequences,
             threads=args.threads,
         )  # fmt: skip
     elif args.step == "text8-states":
-        from rnnatlas.experiments.text8_train import states_step
+        from rnnatlas.papers.text8.train import states_step
 
         states_step(
             args.model, args.data, args.out, max_sequences=args.max_sequences,
             threads=args.threads,
         )  # fmt: skip
     elif args.step == "text8-connectivity":
-        from rnnatlas.experiments.text8_connectivity import PAPER_TEXT, connectivity_step
+        from rnnatlas.papers.text8.connectivity import PAPER_TEXT, connectivity_step
 
         connectivity_step(
             args.models, args.data, args.out, args.figures, text=args.text or PAPER_TEXT,
             squared=not args.plain, demo_text=args.demo_text, threads=args.threads,
         )  # fmt: skip
     elif args.step == "text8-figures":
-        from rnnatlas.figures.text8 import draw_all
-        from rnnatlas.report.text8 import load_tables
+        from rnnatlas.papers.text8.figures import draw_all
+        from rnnatlas.papers.text8.section import load_tables
 
         tables = load_tables(
             {"test": args.test, "letters": args.letters, "histories": args.histories}

@@ -12,7 +12,7 @@ import pandas as pd
 
 from rnnatlas.config import deep_merge
 from rnnatlas.io import atomic_path, write_json
-from rnnatlas.report import reference
+from rnnatlas.papers.csl import reference
 from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Results, check_all
 
 FIGURES = (
@@ -148,7 +148,7 @@ error rate p on two independent n-sentence test sets. Orderings are checked on m
 
 def _load_mnist(paths: Mapping) -> dict:
     """The sequential-MNIST tables: Parquet files, and `dynamics` (a list of folders)."""
-    from rnnatlas.experiments.mnist_dynamics import read_dynamics
+    from rnnatlas.papers.mnist.dynamics import read_dynamics
 
     tables = {}
     for key, value in paths.items():
@@ -159,15 +159,15 @@ def _load_mnist(paths: Mapping) -> dict:
 
 
 def _load_text8(paths: Mapping) -> dict:
-    """The text8 tables (see rnnatlas.report.text8.load_tables for the keys)."""
-    from rnnatlas.report.text8 import load_tables
+    """The text8 tables (see rnnatlas.papers.text8.section.load_tables for the keys)."""
+    from rnnatlas.papers.text8.section import load_tables
 
     return load_tables(paths)
 
 
 def _load_memory(paths: Mapping) -> dict:
-    """The memory-signature tables (see rnnatlas.report.memory.load_tables for the keys)."""
-    from rnnatlas.report.memory import load_tables
+    """The memory-signature tables (see rnnatlas.papers.memory.section.load_tables for the keys)."""
+    from rnnatlas.papers.memory.section import load_tables
 
     return load_tables(paths)
 
@@ -187,7 +187,7 @@ def build_report(
     text8: Mapping | None = None,
     memory: Mapping | None = None,
 ) -> list[dict]:
-    from rnnatlas.report.visual import load_visual, visual_section
+    from rnnatlas.papers.csl.section_visual import load_visual, visual_section
 
     visual = load_visual(config, analysis) if analysis is not None else {}
     loaded_cards = [json.loads(Path(p).read_text()) for p in cards]
@@ -212,15 +212,15 @@ def build_report(
     table_html = table_path.read_text() if table_path.exists() else ""
     visual_html = visual_section(config, visual, figures, out_dir) if visual else ""
     if mnist and "figures" in mnist:
-        from rnnatlas.report.mnist import mnist_section
+        from rnnatlas.papers.mnist.section import mnist_section
 
         visual_html += mnist_section(config, results.mnist, Path(mnist["figures"]), out_dir)
     if text8 and "figures" in text8:
-        from rnnatlas.report.text8 import text8_section
+        from rnnatlas.papers.text8.section import text8_section
 
         visual_html += text8_section(config, results.text8, Path(text8["figures"]), out_dir)
     if memory and "figures" in memory:
-        from rnnatlas.report.memory import memory_section
+        from rnnatlas.papers.memory.section import memory_section
 
         visual_html += memory_section(config, results.memory, Path(memory["figures"]), out_dir)
     page = render(config, claims, figures, table_html, loaded_cards, visual_html)

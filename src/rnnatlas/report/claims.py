@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rnnatlas.report import reference
+from rnnatlas.papers.csl import reference
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
@@ -456,12 +456,10 @@ def registry() -> list[Claim]:
     )
     for n_objects in reference.CSL_COUNTS:
         claims += [_corpus_count(n_objects, i, f, label) for i, f, label in fields]
-    from rnnatlas.report import (  # they build on this
-        claims_memory,
-        claims_mnist,
-        claims_text8,
-        claims_visual,
-    )
+    from rnnatlas.papers.csl import claims_visual  # they build on this
+    from rnnatlas.papers.memory import claims as claims_memory
+    from rnnatlas.papers.mnist import claims as claims_mnist
+    from rnnatlas.papers.text8 import claims as claims_text8
 
     return (
         claims

@@ -1,1 +1,0 @@
-"""Datasets: the CSL corpus (and, later, text8, sequential MNIST, IMDB/Reuters)."""

@@ -1,1 +1,0 @@
-"""Experiment runners: what one Snakemake job computes, as plain functions."""

@@ -1,0 +1,1 @@
+"""One package per paper: its data, steps, reference numbers, claims, figures and report section."""

@@ -1,0 +1,60 @@
+"""Read a built CSL corpus directory (the output of the data rule)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rnnatlas.papers.csl.data import CSLGrammar
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class CSLData:
+    grammar: CSLGrammar
+    card: dict
+    splits: dict[str, pd.DataFrame]
+
+    @property
+    def input_dim(self) -> int:
+        return len(self.grammar.vocabulary)
+
+    def tokens(self, split: str) -> list[np.ndarray]:
+        return [np.asarray(t, dtype=np.int64) for t in self.splits[split]["tokens"]]
+
+    def teachers(self, split: str) -> np.ndarray:
+        return np.stack(self.splits[split]["teacher"].map(np.asarray).to_list()).astype(np.float64)
+
+
+def load_csl(directory: str | Path) -> CSLData:
+    directory = Path(directory)
+    card_path = directory / "card.json"
+    if not card_path.exists():
+        raise FileNotFoundError(f"{card_path} is missing: build the corpus first (rule csl_corpus)")
+    card = json.loads(card_path.read_text())
+    grammar = CSLGrammar(card["n_objects"], center=card["center"])
+    splits = {split: pd.read_parquet(directory / f"{split}.parquet") for split in SPLITS}
+    return CSLData(grammar=grammar, card=card, splits=splits)
+
+
+def training_subset(frame: pd.DataFrame, sentences: int) -> pd.DataFrame:
+    """The first `sentences` training sentences, 30 % one-object and 70 % two-object.
+
+    Juven's grids over training-set size keep the paper's 300/700 proportion [guess]; the head of
+    each part is taken so smaller sets are nested in larger ones.
+    """
+    one = frame[frame["n_clauses"] == 1]
+    two = frame[frame["n_clauses"] == 2]
+    n_one = round(sentences * len(one) / max(len(frame), 1))
+    n_two = sentences - n_one
+    if n_one > len(one) or n_two > len(two):
+        raise ValueError(
+            f"{sentences} training sentences asked for, the split holds {len(one)} one-object and "
+            f"{len(two)} two-object sentences"
+        )
+    return pd.concat([one.iloc[:n_one], two.iloc[:n_two]], ignore_index=True)

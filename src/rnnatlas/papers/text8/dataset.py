@@ -1,0 +1,298 @@
+"""The data step of Madsen 2019's autocomplete task, and the readers its trainers use.
+
+- `data_step`: cleaned Wikipedia text (embedded excerpt, or text8.zip) -> `train.parquet`,
+  `valid.parquet`, `test.parquet` + `card.json`.
+- `read_split`, `read_card`: what the training and analysis steps read back.
+
+Split files hold one row per observation, in the order of the seeded permutation (the author's
+order): `observation_id` (int64, the observation's position in the text, so sorting by it gives
+the text back), `source` (list<int8>, input symbols 0..27: `<eos>`, space, a-z), `target`
+(list<int32>, word ids, index into the card's `vocabulary`) and `length` (int32, characters;
+at most max_chars). Observations are not padded: `<eos>` (0) never occurs in the files.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from tqdm.auto import tqdm
+
+from rnnatlas.download import file_sha256
+from rnnatlas.io import atomic_path, read_json, write_json
+from rnnatlas.papers.text8 import autocomplete as ac
+from rnnatlas.papers.text8 import data as text8
+
+log = logging.getLogger("rnnatlas")
+
+SOURCES = ("embedded", "zip")
+SPLITS = ac.SPLITS
+WRITE_BATCH = 65_536  # observations per Parquet write: bounds memory at paper scale (456k train)
+SCHEMA = pa.schema(
+    [
+        ("observation_id", pa.int64()),
+        ("source", pa.list_(pa.int8())),
+        ("target", pa.list_(pa.int32())),
+        ("length", pa.int32()),
+    ]
+)
+
+
+def data_step(
+    out_dir: Path,
+    source: str = "embedded",
+    zip_path: Path | None = None,
+    vocabulary_bits: int = 14,
+    max_chars: int = ac.MAX_CHARS,
+    seed: int = ac.SEED,
+    max_characters: int | None = None,
+    *,
+    shuffle_vocabulary: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Write train/valid/test.parquet and card.json of the autocomplete task into out_dir.
+
+    source "embedded": gensim's English Wikipedia excerpt, cleaned by wikifil's rules.
+    source "zip": the text8 member of `zip_path` (`rnnatlas.papers.text8.data.download_text8`).
+    `max_characters` keeps the first characters of the cleaned text, without a cut word at the
+    end; `vocabulary_bits`, `max_chars` and `seed` are the paper's 14, 200 and 450849059 by
+    default; `shuffle_vocabulary` shuffles word ids with `seed` as the author did.
+    """
+    out_dir = Path(out_dir)
+    text, described = _load_text(source, zip_path)
+    text = truncate_text(text, max_characters)
+    words = text.split()
+    if not words:
+        raise ValueError(
+            f"source {source!r} gives no words (max_characters={max_characters}): "
+            f"raise max_characters or check the source file"
+        )
+    vocabulary = ac.build_vocabulary(
+        words, vocabulary_bits, shuffle_seed=seed if shuffle_vocabulary else None
+    )
+    observations = ac.pack_observations(words, vocabulary, max_chars)
+    splits = ac.split_indices(len(observations), seed)
+    for name, indices in splits.items():
+        _write_split(out_dir / f"{name}.parquet", observations, indices, progress=progress)
+
+    ids_per_word = observations.targets[observations.symbols == ac.SPACE]  # one space per word
+    card = {
+        "dataset": "text8-autocomplete",
+        "paper": "Madsen 2019, Visualizing memorization in RNNs (Distill)",
+        "source": described,
+        "sha256": described["sha256"],
+        "checksums": {Path(described["file"]).name: described["sha256"]},
+        "characters": len(text),
+        "words": len(words),
+        "unique_words": len(set(words)),
+        "vocabulary_bits": vocabulary_bits,
+        "vocabulary_size": len(vocabulary),
+        "vocabulary": vocabulary,
+        "symbols": list(ac.SYMBOLS),
+        "observations": {name: len(idx) for name, idx in splits.items()}
+        | {"total": len(observations)},
+        "split_characters": {
+            name: int(observations.lengths[idx].sum()) for name, idx in splits.items()
+        },
+        "skipped_words": observations.skipped_words,
+        "coverage": float(np.mean(ids_per_word >= 2)),
+        "preprocessing": _preprocessing(
+            source, max_chars, seed, max_characters, shuffle_vocabulary
+        ),
+        "config": {
+            "source": source,
+            "vocabulary_bits": vocabulary_bits,
+            "max_chars": max_chars,
+            "seed": seed,
+            "max_characters": max_characters,
+            "shuffle_vocabulary": shuffle_vocabulary,
+        },
+    }
+    write_json(out_dir / "card.json", card)
+    log.info(
+        "text8 autocomplete (%s): %d characters, %d words, observations %s, coverage %.3f",
+        source,
+        card["characters"],
+        card["words"],
+        card["observations"],
+        card["coverage"],
+    )
+    return card
+
+
+def truncate_text(text: str, max_characters: int | None) -> str:
+    """The first `max_characters` of `text`, less a word the cut would split; None keeps all."""
+    if max_characters is None:
+        return text
+    if (
+        isinstance(max_characters, bool)
+        or not isinstance(max_characters, int)
+        or max_characters < 1
+    ):
+        raise ValueError(f"max_characters must be None or an integer >= 1, got {max_characters!r}")
+    if len(text) <= max_characters:
+        return text
+    head = text[:max_characters]
+    if text[max_characters] != " ":  # the cut falls inside a word: drop its start
+        head = head[: head.rfind(" ") + 1]
+    return head.rstrip(" ")
+
+
+def _load_text(source: str, zip_path: Path | None) -> tuple[str, dict]:
+    if source == "embedded":
+        return text8.embedded_text(), text8.embedded_source()
+    if source == "zip":
+        if zip_path is None:
+            raise ValueError(
+                "source 'zip' needs zip_path, the text8.zip that download_text8 fetched"
+            )
+        zip_path = Path(zip_path)
+        text = text8.load_text8_zip(zip_path)  # checks the file exists and holds text8
+        digest = file_sha256(zip_path)
+        if digest != text8.TEXT8_SHA256:
+            log.warning(
+                "%s is not the published text8.zip (sha256 %s, published %s): building from it "
+                "anyway; the card records the difference",
+                zip_path,
+                digest,
+                text8.TEXT8_SHA256,
+            )
+        return text, {
+            "kind": "zip",
+            "name": text8.TEXT8_URL,
+            "dataset": "text8 (Mahoney): first 10^8 characters of wikifil's output on enwik9",
+            "file": zip_path.name,
+            "member": text8.TEXT8_MEMBER,
+            "sha256": digest,
+            "published_sha256": text8.TEXT8_SHA256,
+            "matches_published": digest == text8.TEXT8_SHA256,
+        }
+    raise ValueError(f"unknown text8 source {source!r}; expected one of {SOURCES}")
+
+
+def _preprocessing(
+    source: str, max_chars: int, seed: int, max_characters: int | None, shuffled: bool
+) -> dict:
+    return {
+        "cleaning": (
+            "wikifil.pl rules (Mahoney 2006) applied here by "
+            "rnnatlas.papers.text8.data.clean_wikipedia"
+            if source == "embedded"
+            else "none here: text8 is already wikifil output"
+        ),
+        "max_characters": max_characters,
+        "truncation": "first max_characters characters, less a word the cut would split",
+        "words": "text.split(): the runs of a-z between single spaces",
+        "vocabulary": (
+            "the 2**vocabulary_bits most frequent words over the whole text (ties alphabetical) "
+            "after <eos> (0) and <unknown> (1); "
+            + ("ids shuffled by RandomState(seed)" if shuffled else "ids by decreasing frequency")
+        ),
+        "symbols": "<eos> 0, space 1, a..z 2..27",
+        "packing": (
+            "words in text order packed greedily into observations of at most max_chars "
+            "characters, no partial words; a word adds ' ' + letters to source and its id "
+            "len + 1 times to target; words longer than max_chars - 1 are skipped"
+        ),
+        "max_chars": max_chars,
+        "split": {
+            "method": "RandomState(seed).permutation(n); train floor(n*0.9), valid floor(n*0.05), "
+            "test the rest",
+            "seed": seed,
+            "fractions": list(ac.FRACTIONS),
+        },
+    }
+
+
+def _write_split(
+    path: Path, observations: ac.Observations, indices: np.ndarray, *, progress: bool
+) -> None:
+    with (
+        atomic_path(path) as tmp,
+        pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer,
+    ):
+        for begin in tqdm(
+            range(0, len(indices), WRITE_BATCH),
+            desc=path.name,
+            unit="batch",
+            disable=not progress,
+            leave=False,
+        ):
+            chunk = indices[begin : begin + WRITE_BATCH]
+            offsets, sources, targets = observations.gather(chunk)
+            offsets = pa.array(offsets.astype(np.int32))  # < 2**31 characters per batch
+            table = pa.Table.from_arrays(
+                [
+                    pa.array(chunk.astype(np.int64)),
+                    pa.ListArray.from_arrays(offsets, pa.array(sources, type=pa.int8())),
+                    pa.ListArray.from_arrays(offsets, pa.array(targets, type=pa.int32())),
+                    pa.array(np.diff(offsets.to_numpy()).astype(np.int32)),
+                ],
+                schema=SCHEMA,
+            )
+            writer.write_table(table)
+
+
+# ---- readers ------------------------------------------------------------------------------------
+
+
+def read_card(data_dir: Path) -> dict:
+    """card.json of a data_step directory."""
+    return read_json(Path(data_dir) / "card.json", "build the data with text8_data.data_step")
+
+
+def read_split(data_dir: Path, split: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(sources, targets) of one split, in file order: one int8 array of symbols and one int32
+    array of word ids per observation, of equal lengths."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
+    path = Path(data_dir) / f"{split}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: build the data with text8_data.data_step")
+    table = pq.read_table(path)
+    missing = [name for name in SCHEMA.names if name not in table.column_names]
+    if missing:
+        raise ValueError(
+            f"{path}: column(s) {missing} missing; a split file holds {SCHEMA.names}: rebuild it "
+            f"with text8_data.data_step"
+        )
+    source_counts, symbols = _lists(table, "source", path)
+    target_counts, ids = _lists(table, "target", path)
+    lengths = table.column("length").to_numpy().astype(np.int64)
+    if not (np.array_equal(source_counts, lengths) and np.array_equal(target_counts, lengths)):
+        raise ValueError(
+            f"{path}: the 'source' and 'target' lists must each hold 'length' items per row: "
+            f"rebuild the file with text8_data.data_step"
+        )
+    if symbols.size and (symbols.min() < 0 or symbols.max() >= len(ac.SYMBOLS)):
+        raise ValueError(
+            f"{path}: column 'source' holds symbols {symbols.min()}..{symbols.max()}, expected "
+            f"0..{len(ac.SYMBOLS) - 1}"
+        )
+    card_path = Path(data_dir) / "card.json"
+    size = len(read_card(data_dir)["vocabulary"]) if card_path.exists() else None
+    if ids.size and (ids.min() < 0 or (size is not None and ids.max() >= size)):
+        raise ValueError(
+            f"{path}: column 'target' holds word ids {ids.min()}..{ids.max()}, outside the "
+            f"{size}-word vocabulary of {card_path}: rebuild the directory with data_step"
+        )
+    if not len(lengths):
+        return [], []
+    cuts = np.cumsum(lengths)[:-1]
+    return (
+        np.split(symbols.astype(np.int8), cuts),
+        np.split(ids.astype(np.int32), cuts),
+    )
+
+
+def _lists(table: pa.Table, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(items per row, flat values) of a list column."""
+    column = table.column(name).combine_chunks()
+    if not pa.types.is_list(column.type) and not pa.types.is_large_list(column.type):
+        raise ValueError(f"{path}: column {name!r} has type {column.type}; expected a list")
+    counts = column.value_lengths().fill_null(0).to_numpy(zero_copy_only=False)
+    values = column.flatten().to_numpy(zero_copy_only=False)
+    return counts.astype(np.int64), values

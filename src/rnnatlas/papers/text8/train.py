@@ -1,0 +1,721 @@
+"""The text8 autocomplete steps of Madsen 2019 that the Snakemake rules call.
+
+- `train_step`: one `AutocompleteModel` (GRU, LSTM or Nested LSTM), trained for a number of
+  optimizer steps, resumably.
+- `evaluate_step`: the test table (cross-entropy, accuracy) and the accuracy given letters known.
+- `states_step`: hidden states after every character in the states schema.
+- `autocomplete_demo`: the top words after each character of a text (the paper's demo).
+
+Data (rnnatlas.papers.text8.dataset): `{data_dir}/{train,valid,test}.parquet`, one row per
+observation: observation_id int64, source list<int8> (0 <eos>/pad, 1 space, 2..27 a-z),
+target list<int32> (word ids: 0 <eos>, 1 <unknown>, 2.. words; as long as source), length int32;
+`card.json` with vocabulary (index = word id), symbols (28 strings) and vocabulary_bits.
+
+Training, as the author's code (distillpub/post--memorization-in-rnns): batches of 64
+observations padded to the batch's longest, softmax cross-entropy at every character with
+`<eos>` and `<unknown>` targets masked and averaged over the batch's scored characters, Adam with
+its defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8: TF1's and torch's agree). Steps, not epochs:
+the batches cycle through epochs, each a permutation drawn from (seed, epoch) alone, so a
+resumed run draws the same batches. The dense layer is applied only at the scored characters
+(the loss is the same; padding costs nothing).
+
+Resuming: every `eval_every` steps (and at every checkpoint step) the model, the optimizer, the
+running loss and the history are saved atomically in `resume_dir` (`latest.json` names the
+newest file; older ones are deleted), and the weights of `checkpoint_steps` go to
+`resume_dir/checkpoints/`. A killed job rerun with the same resume_dir continues from the last
+save and ends bit-identical to an uninterrupted run. resume_dir must not be a declared output of
+the rule: Snakemake deletes those before a rerun.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import shutil
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import torch
+from tqdm.auto import tqdm
+
+from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
+from rnnatlas.models.autocomplete import CELLS, AutocompleteModel, parameter_counts
+from rnnatlas.papers.text8.metrics import (
+    AutocompleteScores,
+    masked_cross_entropy,
+    scored_mask,
+)
+from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
+from rnnatlas.training import (
+    CHECKPOINT_FORMAT,
+    _atomic_torch_save,
+    _atomic_write_text,
+    _cpu_state_dict,
+    _epoch_order,
+    _load_resume_checkpoint,
+    _refuse_other_run,
+)
+
+log = logging.getLogger("rnnatlas")
+
+SPLITS = ("train", "valid", "test")
+SPLIT_COLUMNS = ("observation_id", "source", "target", "length")
+SPEC_KEYS = ("kind", "units", "steps", "eval_every", "eval_batches", "checkpoint_steps")
+SPEC_DEFAULTS = {"batch": 64, "lr": 1e-3}
+HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "seconds")
+EVAL_BATCH = 16  # the author's quantitative test batch (count_padding depends on it)
+TEST_FILE = "test_metrics.parquet"
+LETTERS_FILE = "letters_known.parquet"
+LATEST_FILE = "latest.json"
+DEMO_TEXT = "parts of north africa"
+
+
+class TrainingStopped(RuntimeError):
+    """Raised by `stop_after_step` right after that step (stands in for a killed job: nothing
+    beyond the regular saves is written)."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"training stopped on request after step {step}")
+        self.step = step
+
+
+# ---- data -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Text8Split:
+    """One split in memory: the observations' symbols and targets, concatenated."""
+
+    observation_id: np.ndarray  # [N] int64
+    lengths: np.ndarray  # [N] int64
+    offsets: np.ndarray  # [N + 1] int64: observation i is source[offsets[i]:offsets[i + 1]]
+    source: np.ndarray  # [characters] int8
+    target: np.ndarray  # [characters] int32
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def batch(self, rows, device: str | torch.device = "cpu"):
+        """(tokens [B, T] int64, targets [B, T] int64, lengths [B] int64) of `rows`, padded with
+        symbol 0 / target `<eos>` to the batch's longest observation."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.lengths[rows]
+        width = int(lengths.max()) if len(rows) else 0
+        tokens = np.zeros((len(rows), width), dtype=np.int64)
+        targets = np.zeros((len(rows), width), dtype=np.int64)
+        for slot, row in enumerate(rows):
+            start, stop = self.offsets[row], self.offsets[row + 1]
+            tokens[slot, : stop - start] = self.source[start:stop]
+            targets[slot, : stop - start] = self.target[start:stop]
+        return (
+            torch.from_numpy(tokens).to(device),
+            torch.from_numpy(targets).to(device),
+            torch.from_numpy(lengths.copy()).to(device),
+        )
+
+    def sha256(self) -> str:
+        """Digest of the symbols and targets (part of a training run's identity)."""
+        digest = hashlib.sha256()
+        for array in (self.lengths, self.source, self.target):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
+
+def read_card(data_dir: Path) -> dict:
+    """card.json of a text8 data directory, checked for what the models need."""
+    path = Path(data_dir) / "card.json"
+    card = read_json(path, "build the data with the text8 data step")
+    for key in ("vocabulary", "symbols"):
+        if not isinstance(card.get(key), list) or not card[key]:
+            raise ValueError(
+                f"{path}: field {key!r} must be a non-empty list (vocabulary: word by id, "
+                f"0 '<eos>' and 1 '<unknown>'; symbols: the 28 input characters)"
+            )
+    if len(card["vocabulary"]) < 3:
+        raise ValueError(f"{path}: vocabulary holds {len(card['vocabulary'])} entries; need >= 3")
+    return card
+
+
+def read_split(data_dir: Path, split: str, card: dict | None = None) -> Text8Split:
+    """Read `{data_dir}/{split}.parquet` and check it against card.json's sizes."""
+    path = Path(data_dir) / f"{split}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: build the data with the text8 data step")
+    card = read_card(data_dir) if card is None else card
+    table = pq.read_table(path)
+    missing = [c for c in SPLIT_COLUMNS if c not in table.column_names]
+    if missing:
+        raise ValueError(
+            f"{path}: column(s) {missing} missing; a text8 split holds "
+            f"{', '.join(SPLIT_COLUMNS)} (source and target as lists of equal length)"
+        )
+    source_offsets, source_values = _list_column(table, "source", path)
+    target_offsets, target_values = _list_column(table, "target", path)
+    lengths = table.column("length").to_numpy().astype(np.int64)
+    if not np.array_equal(np.diff(source_offsets), lengths):
+        raise ValueError(f"{path}: column 'length' differs from the lengths of 'source'")
+    if not np.array_equal(source_offsets, target_offsets):
+        raise ValueError(f"{path}: 'source' and 'target' differ in length for some observation")
+    if len(lengths) and lengths.min() < 1:
+        raise ValueError(f"{path}: observation {int(np.argmin(lengths))} is empty")
+    _check_range(path, "source", source_values, len(card["symbols"]), "symbols in card.json")
+    _check_range(path, "target", target_values, len(card["vocabulary"]), "words in card.json")
+    return Text8Split(
+        observation_id=table.column("observation_id").to_numpy().astype(np.int64),
+        lengths=lengths,
+        offsets=source_offsets,
+        source=source_values.astype(np.int8),
+        target=target_values.astype(np.int32),
+    )
+
+
+def _list_column(table: pa.Table, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets [N + 1] from 0, values) of a list column."""
+    column = table.column(name).combine_chunks()
+    if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
+        raise ValueError(f"{path}: column {name!r} has type {column.type}; expected list<int>")
+    if column.null_count:
+        raise ValueError(f"{path}: column {name!r} holds nulls")
+    offsets = column.offsets.to_numpy().astype(np.int64)
+    # flatten() starts at offsets[0] (a sliced array's offsets need not start at 0)
+    return offsets - offsets[0], column.flatten().to_numpy(zero_copy_only=False)
+
+
+def _check_range(path: Path, name: str, values: np.ndarray, size: int, what: str) -> None:
+    if values.size and (values.min() < 0 or values.max() >= size):
+        raise ValueError(
+            f"{path}: column {name!r} ranges over {values.min()}..{values.max()}, but there are "
+            f"{size} {what}: rebuild the data or use its own card.json"
+        )
+
+
+# ---- training ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _StepProgress:
+    """What a resume file carries besides the weights."""
+
+    step: int = 0
+    seconds: float = 0.0  # optimisation wall time, summed across resumes
+    characters: int = 0  # real (unpadded) training characters read
+    loss_sum: float = 0.0  # batch losses since the last history row
+    loss_steps: int = 0
+    history: list[dict] = field(default_factory=list)
+
+
+def check_spec(spec: Mapping) -> dict:
+    """The training spec with defaults filled in; ValueError names the bad field."""
+    missing = [key for key in SPEC_KEYS if key not in spec]
+    if missing:
+        raise ValueError(
+            f"the text8 model spec lacks {missing}; it needs {', '.join(SPEC_KEYS)} (e.g. kind: "
+            f"gru, units: 600, steps: 14278, eval_every: 100, eval_batches: 10, "
+            f"checkpoint_steps: [1000]) and may set batch (64) and lr (0.001)"
+        )
+    unknown = sorted(set(spec) - set(SPEC_KEYS) - set(SPEC_DEFAULTS))
+    if unknown:
+        raise ValueError(f"the text8 model spec has unknown key(s) {unknown}")
+    checked = {**SPEC_DEFAULTS, **spec}
+    if checked["kind"] not in CELLS:
+        raise ValueError(f"spec.kind must be one of {CELLS}, got {checked['kind']!r}")
+    for key in ("units", "steps", "eval_every", "batch"):
+        checked[key] = _positive_int(f"spec.{key}", checked[key])
+    if checked["eval_batches"] is not None:
+        checked["eval_batches"] = _positive_int("spec.eval_batches", checked["eval_batches"])
+    lr = checked["lr"]
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise ValueError(f"spec.lr must be a positive number, got {lr!r}")
+    checked["lr"] = float(lr)
+    steps = []
+    for value in checked["checkpoint_steps"]:
+        if isinstance(value, bool) or int(value) != value or not 0 <= value <= checked["steps"]:
+            raise ValueError(
+                f"spec.checkpoint_steps holds {value!r}; every entry must be an integer in "
+                f"0..{checked['steps']} (spec.steps)"
+            )
+        steps.append(int(value))
+    checked["checkpoint_steps"] = sorted(set(steps))
+    return checked
+
+
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def train_step(
+    data_dir: Path,
+    out_dir: Path,
+    spec: Mapping,
+    seed: int,
+    resume_dir: Path,
+    threads: int = 1,
+    name: str | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+    stop_after_step: int | None = None,
+) -> dict:
+    """Train one autocomplete model; write its outputs into out_dir and return metrics.json.
+
+    spec: kind ("gru", "lstm", "nlstm"), units, steps (optimizer steps), eval_every (steps per
+    history row), eval_batches (validation batches per row, the first ones of valid.parquet in
+    file order; null: all), checkpoint_steps (weights kept for analyses across training; 0 and
+    `steps` are always kept), batch (64), lr (0.001).
+    out_dir: model.pt (state dict, loads with weights_only=True), model.json (kind
+    "autocomplete", the cell and hyperparameters), history.parquet (step; train_loss, the mean
+    batch loss since the previous row; valid_loss, the masked cross-entropy over the scored
+    characters of eval_batches validation batches; seconds, cumulative optimisation wall time),
+    metrics.json, checkpoints/step{NNNNNNN}.pt + checkpoints/model.json.
+    threads: torch's CPU threads. device: where to train ("cuda" at paper scale; a run resumed
+    on another device continues, but is bit-identical only on the same one). stop_after_step:
+    raise TrainingStopped after that step, saving nothing extra (a stand-in for a kill in tests).
+    """
+    spec = check_spec(spec)
+    torch.set_num_threads(threads)
+    name = name or spec["kind"]
+    card = read_card(data_dir)
+    train = read_split(data_dir, "train", card)
+    valid = read_split(data_dir, "valid", card)
+    seed_everything(seed)  # the initial weights; also switches on deterministic kernels
+    model = AutocompleteModel(
+        spec["kind"], spec["units"], classes=len(card["vocabulary"]), symbols=len(card["symbols"])
+    ).to(device)
+    trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=spec["lr"])
+    identity = _run_identity(model, spec, seed, train.sha256())
+    resume_dir = Path(resume_dir)
+    state = _resume_or_start(model, optimizer, identity, resume_dir, spec["steps"])
+
+    save_steps = {spec["steps"], *spec["checkpoint_steps"]}
+    orders: dict[int, np.ndarray] = {}
+    model.train()
+    bar = tqdm(
+        total=spec["steps"],
+        initial=state.step,
+        desc=f"train {name}",
+        unit="step",
+        disable=not progress,
+    )
+    try:
+        for step in range(state.step + 1, spec["steps"] + 1):
+            rows = _batch_rows(step, len(train), spec["batch"], seed, orders)
+            tokens, targets, lengths = train.batch(rows, device)
+            started = time.perf_counter()
+            loss = _optimizer_step(model, optimizer, tokens, targets)
+            state.seconds += time.perf_counter() - started
+            state.step = step
+            state.characters += int(lengths.sum())
+            state.loss_sum += loss
+            state.loss_steps += 1
+            logged = step % spec["eval_every"] == 0 or step == spec["steps"]
+            if logged:
+                row = {
+                    "step": step,
+                    "train_loss": state.loss_sum / state.loss_steps,
+                    "valid_loss": validation_loss(
+                        model, valid, spec["eval_batches"], spec["batch"], device
+                    ),
+                    "seconds": state.seconds,
+                }
+                state.history.append(row)
+                state.loss_sum, state.loss_steps = 0.0, 0
+                bar.set_postfix(loss=f"{row['train_loss']:.3f}", valid=f"{row['valid_loss']:.3f}")
+            if step in save_steps:
+                _save_weights(resume_dir, model, step)
+            if logged or step in save_steps:
+                _save_resume_state(resume_dir, model, optimizer, identity, state)
+            bar.update(1)
+            if stop_after_step == step:
+                raise TrainingStopped(step)
+    finally:
+        bar.close()
+
+    model.eval()
+    return _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, out_dir)
+
+
+def _run_identity(model: AutocompleteModel, spec: dict, seed: int, data_sha256: str) -> dict:
+    """What must match for a resume file to be continued. steps may grow; checkpoint_steps
+    only decide which weights are kept."""
+    training = {
+        key: spec[key] for key in ("batch", "lr", "eval_every", "eval_batches") if key in spec
+    }
+    training.update(
+        seed=seed,
+        optimizer="adam(betas=(0.9, 0.999), eps=1e-8)",
+        loss="masked_cross_entropy",
+        order="per-epoch permutation from (seed, epoch)",
+    )
+    identity = {"model": model.hyperparameters(), "training": training, "data_sha256": data_sha256}
+    return json.loads(json.dumps(identity))
+
+
+def _batch_rows(step: int, count: int, batch: int, seed: int, orders: dict) -> np.ndarray:
+    """Rows of 1-based optimizer step `step`: epochs of ceil(count / batch) batches, each epoch
+    a permutation drawn from (seed, epoch) only (the last batch of an epoch may be short)."""
+    per_epoch = math.ceil(count / batch)
+    epoch, index = divmod(step - 1, per_epoch)
+    epoch += 1
+    if epoch not in orders:
+        orders.clear()  # one epoch's order at a time
+        orders[epoch] = _epoch_order(count, epoch, seed).numpy()
+    return orders[epoch][index * batch : (index + 1) * batch]
+
+
+def _optimizer_step(model, optimizer, tokens: torch.Tensor, targets: torch.Tensor) -> float:
+    optimizer.zero_grad(set_to_none=True)
+    mask = scored_mask(targets)
+    # The dense layer only where the loss looks: the same loss, no work on padding.
+    logits = model.readout(model.hidden(tokens)[mask])
+    loss = masked_cross_entropy(logits, targets[mask])
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+@torch.no_grad()
+def validation_loss(
+    model, split: Text8Split, batches: int | None, batch: int, device="cpu"
+) -> float:
+    """Masked cross-entropy over the scored characters of the first `batches` batches of a
+    split in file order (None: the whole split)."""
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    starts = range(0, len(split), batch)
+    if batches is not None:
+        starts = starts[:batches]
+    for start in starts:
+        tokens, targets, _ = split.batch(np.arange(start, min(start + batch, len(split))), device)
+        mask = scored_mask(targets)
+        logits = model.readout(model.hidden(tokens)[mask])
+        total += float(torch.nn.functional.cross_entropy(logits, targets[mask], reduction="sum"))
+        count += int(mask.sum())
+    model.train(was_training)
+    return total / count if count else float("nan")
+
+
+# ---- resume files -----------------------------------------------------------------------------
+
+
+def _state_path(resume_dir: Path, step: int) -> Path:
+    return resume_dir / f"state_step{step:07d}.pt"
+
+
+def _weights_path(directory: Path, step: int) -> Path:
+    return directory / "checkpoints" / f"step{step:07d}.pt"
+
+
+def _resume_or_start(
+    model, optimizer, identity: dict, resume_dir: Path, steps: int
+) -> _StepProgress:
+    """Load the newest resume file of this run, or save step 0 (the untrained model)."""
+    resume_dir.mkdir(parents=True, exist_ok=True)
+    latest_file = resume_dir / LATEST_FILE
+    if not latest_file.exists():
+        state = _StepProgress()
+        _save_weights(resume_dir, model, 0)
+        _save_resume_state(resume_dir, model, optimizer, identity, state)
+        return state
+    latest = json.loads(latest_file.read_text())
+    checkpoint = _load_resume_checkpoint(resume_dir / latest["checkpoint"])
+    _refuse_other_run(checkpoint["identity"], identity, resume_dir)
+    state = _StepProgress(**checkpoint["progress"])
+    if state.step > steps:
+        raise ValueError(
+            f"{resume_dir} holds step {state.step}, past spec.steps={steps}: raise spec.steps "
+            f"or delete {resume_dir} to train afresh"
+        )
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    restore_rng_state(checkpoint["rng"])
+    log.info("resuming training from %s (step %d)", resume_dir, state.step)
+    return state
+
+
+def _save_resume_state(resume_dir: Path, model, optimizer, identity: dict, state) -> None:
+    """Write the step's file, point latest.json at it, then delete the older ones."""
+    path = _state_path(resume_dir, state.step)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "identity": identity,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "progress": asdict(state),
+        "rng": capture_rng_state(),
+    }
+    _atomic_torch_save(payload, path)
+    _atomic_write_text(
+        resume_dir / LATEST_FILE, json.dumps({"step": state.step, "checkpoint": path.name})
+    )
+    for older in resume_dir.glob("state_step*.pt"):
+        if older != path:
+            older.unlink(missing_ok=True)
+
+
+def _save_weights(resume_dir: Path, model, step: int) -> None:
+    path = _weights_path(resume_dir, step)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_torch_save(_cpu_state_dict(model.state_dict()), path)
+
+
+# ---- outputs ----------------------------------------------------------------------------------
+
+
+def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, out_dir) -> dict:
+    out_dir = Path(out_dir)
+    kept = sorted({0, spec["steps"], *spec["checkpoint_steps"]})
+    model_card = {
+        "kind": "autocomplete",
+        "cell": spec["kind"],
+        "name": name,
+        "dataset": card.get("dataset", "text8"),
+        "seed": seed,
+        "spec": spec,
+        "hyperparameters": model.hyperparameters(),
+        "symbols": card["symbols"],
+        "vocabulary_bits": card.get("vocabulary_bits"),
+    }
+    for step in kept:
+        source = _weights_path(resume_dir, step)
+        if not source.exists():
+            raise FileNotFoundError(
+                f"{source} is missing: step {step} of spec.checkpoint_steps was passed before it "
+                f"was asked for; delete {resume_dir} to retrain with it"
+            )
+        with atomic_path(_weights_path(out_dir, step)) as tmp:
+            shutil.copyfile(source, tmp)
+    write_json(out_dir / "checkpoints" / "model.json", {**model_card, "steps": kept})
+    with atomic_path(out_dir / "model.pt") as tmp:
+        torch.save(_cpu_state_dict(model.state_dict()), tmp)
+    write_json(out_dir / "model.json", model_card)
+    history = pd.DataFrame(state.history, columns=list(HISTORY_COLUMNS))
+    write_parquet(out_dir / "history.parquet", history)
+    last = state.history[-1]
+    metrics = {
+        "dataset": model_card["dataset"],
+        "model": name,
+        "cell": spec["kind"],
+        "seed": seed,
+        "units": spec["units"],
+        "classes": model.classes,
+        "steps": spec["steps"],
+        "batch": spec["batch"],
+        "lr": spec["lr"],
+        "epochs": spec["steps"] * spec["batch"] / len(train),
+        "train_loss": float(last["train_loss"]),
+        "valid_loss": float(last["valid_loss"]),
+        "n_train": len(train),
+        "n_valid": len(valid),
+        "parameters": parameter_counts(model),
+        "seconds": float(state.seconds),
+        "characters": int(state.characters),
+        "characters_per_second": state.characters / state.seconds if state.seconds else None,
+    }
+    write_json(out_dir / "metrics.json", metrics)
+    log.info("%s seed %d: %s", name, seed, metrics)
+    return metrics
+
+
+def _model_card(model_dir: Path) -> dict:
+    return read_json(Path(model_dir) / "model.json", "train the model with text8_train.train_step")
+
+
+def _load_model(model_dir: Path):
+    from rnnatlas.models import load
+
+    model = load(model_dir)
+    if not isinstance(model, AutocompleteModel):
+        raise TypeError(f"{model_dir} holds a {type(model).__name__}, not an AutocompleteModel")
+    return model
+
+
+# ---- evaluation -------------------------------------------------------------------------------
+
+
+def evaluate_step(
+    model_dir: Path,
+    data_dir: Path,
+    out_dir: Path,
+    split: str = "test",
+    max_sequences: int | None = None,
+    batch: int = EVAL_BATCH,
+    threads: int | None = None,
+    k: int = 3,
+    progress: bool = True,
+    device: str = "cpu",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The test table row and the letters-known table of one model, written to out_dir as
+    test_metrics.parquet (model, cell, seed, split, cross_entropy, accuracy, sequences,
+    characters) and letters_known.parquet (model, cell, seed, letters, k, count_padding, correct,
+    total, accuracy).
+
+    Sequences are run in batches of `batch` in file order (batched results equal batch-1 ones:
+    the networks are causal and padding comes last). count_padding=True rows count the padded
+    positions of those batches as the author's run did, with the ranking the author's TF model
+    gives there: the dense bias alone, as dynamic_rnn outputs zeros past a sequence's end
+    (analysis.autocomplete_metrics.letters_known). The author's batches were shuffled, so these
+    rows match the published tail only in kind. `max_sequences` keeps the split's first ones;
+    `device` runs the model there (a GPU for the paper-scale test set).
+    """
+    if threads is not None:
+        torch.set_num_threads(threads)
+    card = _model_card(model_dir)
+    model = _load_model(model_dir).to(device)
+    data = read_split(data_dir, split)
+    count = len(data) if max_sequences is None else min(int(max_sequences), len(data))
+    scores = AutocompleteScores(k=k)
+    with torch.no_grad():
+        past_end = torch.topk(model.readout.bias, k).indices  # TF: zero outputs -> the bias
+        starts = range(0, count, batch)
+        for start in tqdm(starts, desc=f"evaluate {card.get('name')}", disable=not progress):
+            rows = np.arange(start, min(start + batch, count))
+            tokens, targets, lengths = data.batch(rows, device)
+            logits = model(tokens)
+            ranked = torch.topk(logits, k, dim=-1).indices
+            padded = torch.arange(tokens.shape[1], device=device)[None, :] >= lengths[:, None]
+            ranked[padded] = past_end
+            scores.add(logits, targets, tokens.cpu().numpy(), lengths.cpu().numpy(), ranked)
+    labels = {"model": card.get("name", card.get("cell")), "cell": card.get("cell")}
+    labels["seed"] = card.get("seed")
+    test_row = pd.DataFrame([{**labels, "split": split, **scores.summary()}])
+    test_row = test_row.drop(columns=["sequences_scored"])
+    letters = scores.letters_table()
+    for position, (key, value) in enumerate(labels.items()):
+        letters.insert(position, key, value)
+    out_dir = Path(out_dir)
+    write_parquet(out_dir / TEST_FILE, test_row)
+    write_parquet(out_dir / LETTERS_FILE, letters)
+    return test_row, letters
+
+
+def encode_text(text: str, symbols: list[str]) -> list[int]:
+    """Symbol ids of the characters of `text` (symbols: card.json's, index = id)."""
+    index = {symbol: position for position, symbol in enumerate(symbols) if len(symbol) == 1}
+    unknown = sorted({character for character in text if character not in index})
+    if unknown:
+        raise ValueError(
+            f"text holds characters {unknown} outside the model's symbols; text8 has only "
+            f"lowercase a-z and single spaces"
+        )
+    return [index[character] for character in text]
+
+
+def autocomplete_demo(
+    model: AutocompleteModel,
+    text: str = DEMO_TEXT,
+    vocabulary: list[str] | None = None,
+    k: int = 3,
+    symbols: list[str] | None = None,
+    leading_space: bool = True,
+) -> pd.DataFrame:
+    """The top-k words and their probabilities after every character of `text`.
+
+    Rows: position, character (the one just read), rank (1 = best), word, probability. Every
+    word in the data is read as " " + letters, so `leading_space` prepends the space that
+    starts the first word (its row predicts the first word from nothing).
+    """
+    if vocabulary is None:
+        raise ValueError("autocomplete_demo needs the vocabulary (card.json's 'vocabulary')")
+    if len(vocabulary) != model.classes:
+        raise ValueError(
+            f"vocabulary has {len(vocabulary)} words; the model predicts {model.classes} classes"
+        )
+    if symbols is None:
+        symbols = ["<eos>", " ", *map(chr, range(ord("a"), ord("z") + 1))]
+    text = " " + text if leading_space and not text.startswith(" ") else text
+    tokens = torch.tensor([encode_text(text, symbols)], dtype=torch.int64)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        probabilities = torch.softmax(model(tokens)[0], dim=-1)
+    model.train(was_training)
+    top = torch.topk(probabilities, k, dim=-1)
+    rows = []
+    for position, character in enumerate(text):
+        for rank in range(k):
+            word_id = int(top.indices[position, rank])
+            rows.append(
+                {
+                    "position": position,
+                    "character": character,
+                    "rank": rank + 1,
+                    "word": vocabulary[word_id],
+                    "probability": float(top.values[position, rank]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# ---- hidden states ----------------------------------------------------------------------------
+
+
+def states_step(
+    model_dir: Path,
+    data_dir: Path,
+    out_path: Path,
+    split: str = "test",
+    max_sequences: int | None = None,
+    threads: int | None = None,
+    batch: int = EVAL_BATCH,
+    progress: bool = True,
+    device: str = "cpu",
+) -> Path:
+    """Recurrent states after every character of a split, in the states schema.
+
+    One row per (observation, character): sequence_id = observation_id, token = the character
+    (" " or a-z), target = the word id, prediction = the top word id, and the model's states
+    (GRU h0 h1; LSTM h0 c0 h1 c1; Nested LSTM h0 c0 c0_inner). Streamed in batches;
+    `max_sequences` keeps the split's first ones; `device` runs the model there.
+    """
+    from rnnatlas import states
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    card = _model_card(model_dir)
+    data_card = read_card(data_dir)
+    model = _load_model(model_dir).to(device)
+    data = read_split(data_dir, split, data_card)
+    count = len(data) if max_sequences is None else min(int(max_sequences), len(data))
+    symbols = np.asarray(data_card["symbols"], dtype=object)
+
+    def sequences():
+        starts = range(0, count, batch)
+        for start in tqdm(starts, desc=f"states {card.get('name')}", disable=not progress):
+            rows = np.arange(start, min(start + batch, count))
+            tokens, targets, lengths = data.batch(rows, device)
+            with torch.no_grad():
+                recorded = {k: v.cpu().numpy() for k, v in model.states(tokens).items()}
+                predicted = model(tokens).argmax(dim=-1).cpu().numpy()
+            tokens, targets, lengths = tokens.cpu(), targets.cpu(), lengths.cpu()
+            for slot, row in enumerate(rows):
+                length = int(lengths[slot])
+                yield states.SequenceStates(
+                    sequence_id=int(data.observation_id[row]),
+                    tokens=list(symbols[tokens[slot, :length].numpy()]),
+                    states={key: value[slot, :length] for key, value in recorded.items()},
+                    targets=targets[slot, :length].numpy(),
+                    predictions=predicted[slot, :length],
+                )
+
+    meta = {
+        "model": card.get("name", card.get("cell")),
+        "kind": "autocomplete",
+        "cell": card.get("cell"),
+        "dataset": data_card.get("dataset", "text8"),
+        "split": split,
+        "seed": card.get("seed"),
+    }
+    return states.write(out_path, sequences(), metadata=meta)
