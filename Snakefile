@@ -6,6 +6,8 @@ import os
 
 from snakemake.utils import min_version
 
+from rnnatlas.papers.registry import PAPERS
+
 min_version("9.0")
 
 
@@ -14,10 +16,20 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
 include: "workflow/rules/common.smk"
-include: "workflow/rules/csl.smk"
-include: "workflow/rules/mnist.smk"
-include: "workflow/rules/text8.smk"
-include: "workflow/rules/memory.smk"
+
+
+# One rule file per registered paper (rnnatlas.papers.registry), its file lists first: a
+# paper may read another's declared files (the memory signatures read every model's states).
+for paper in PAPERS:
+
+    include: f"workflow/rules/{paper.name}_files.smk"
+
+
+for paper in PAPERS:
+
+    include: f"workflow/rules/{paper.name}.smk"
+
+
 include: "workflow/rules/report.smk"
 
 

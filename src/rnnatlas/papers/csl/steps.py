@@ -12,6 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from rnnatlas.io import write_json, write_parquet
+from rnnatlas.step import Job
 
 log = logging.getLogger("rnnatlas")
 
@@ -271,3 +272,15 @@ def states_step(model_dir: Path, data_dir: Path, out: Path, split: str = "test")
         "output_labels": data.card["output_labels"],
     }
     return states.write(out, sequences(), metadata=meta)
+
+
+# ---- step functions called by the rules (rnnatlas.step: rule csl_<name> -> <name>(job)) ----
+
+
+def bag_of_words(job: Job) -> None:
+    """Rule csl_bag_of_words: the memorisation baseline over `params.runs` corpus draws."""
+    corpus = job.params.corpus
+    bow_step(
+        job.output[0], corpus["n_objects"], corpus["center"], job.params.runs, corpus,
+        job.params.decode,
+    )  # fmt: skip

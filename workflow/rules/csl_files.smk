@@ -1,0 +1,216 @@
+# csl: the files its rules read and write (constants and input functions).
+
+CSL = config["csl"]
+
+
+SUFFIX = "-center" if CSL["corpus"]["center"] else ""
+
+
+ESN_MODELS = [n for n, m in CSL["models"].items() if m["kind"] == "esn"]
+
+
+LSTM_MODELS = [n for n, m in CSL["models"].items() if m["kind"] == "lstm"]
+
+
+def dataset_name(n_objects, juven=False):
+    """csl-n{N}[-center][-juven]: -juven follows Juven & Hinaut's protocol (their numbers)."""
+    return f"csl-n{n_objects}{SUFFIX}" + ("-juven" if juven else "")
+
+
+MAIN_DATASET = dataset_name(CSL["corpus"]["n_objects"])
+
+
+JUVEN_DATASET = dataset_name(CSL["corpus"]["n_objects"], juven=True)
+
+
+def corpus_flags(wildcards):
+    corpus = CSL["corpus"]
+    n_objects = int(wildcards.dataset.split("-")[1][1:])
+    juven = CSL["juven"]
+    return " ".join(
+        [
+            f"--n-objects {n_objects}",
+            "--center" if "-center" in wildcards.dataset else "",
+            (
+                f"--protocol juven --train-total {juven['train_sentences']}"
+                f" --test-total {juven['test_sentences']}"
+                if wildcards.dataset.endswith("-juven")
+                else ""
+            ),
+            f"--seed {corpus['seed']}",
+            "--train " + ",".join(map(str, corpus["train"])),
+            "--test " + ",".join(map(str, corpus["test"])),
+            "--validation " + ",".join(map(str, corpus["validation"])),
+        ]
+    )
+
+
+def as_json(value):
+    """Config sections go to the command line as JSON (single-quoted in the shell)."""
+    text = json.dumps(value, sort_keys=True)
+    if "'" in text:
+        raise ValueError(f"config values must not contain single quotes: {text}")
+    return text
+
+
+def decode_spec(wildcards):
+    """Juven-protocol corpora are scored with Juven's decoding, the others with Variengien's."""
+    juven = wildcards.dataset.endswith("-juven")
+    return as_json(CSL["juven"]["decode"] if juven else CSL["decode"])
+
+
+def model_spec(wildcards):
+    return as_json(CSL["models"][wildcards.model])
+
+
+def corpus_files(dataset):
+    return multiext(
+        f"results/data/{dataset}/",
+        "train.parquet",
+        "validation.parquet",
+        "test.parquet",
+        "card.json",
+    )
+
+
+def model_dir(dataset, model, seed):
+    return f"results/models/{dataset}/{model}/seed{seed}"
+
+
+def csl_metric_files():
+    """metrics.json of every trained run the comparison and the objects grid need."""
+    runs = {
+        (MAIN_DATASET, model, seed)
+        for model in CSL["compare"]["models"]
+        for seed in CSL["compare"]["seeds"]
+    }
+    runs |= {
+        (dataset_name(n), model, seed)
+        for n in CSL["objects"]["values"]
+        for model, seeds in CSL["objects"]["seeds"].items()
+        for seed in seeds
+    }
+    # Juven & Hinaut's reference numbers: their protocol, ESNs with a readout trained at END
+    juven_models = [
+        model
+        for model in CSL["compare"]["models"]
+        if CSL["models"][model]["kind"] == "esn"
+        and CSL["models"][model]["train_at"] == "end"
+    ]
+    runs |= {
+        (JUVEN_DATASET, model, seed)
+        for model in juven_models
+        for seed in CSL["compare"]["seeds"]
+    }
+    runs |= {
+        (dataset_name(n, juven=True), "esn", seed)
+        for n in CSL["objects"]["values"]
+        for seed in CSL["objects"]["seeds"].get("esn", [])
+    }
+    return [f"{model_dir(*run)}/metrics.json" for run in sorted(runs)]
+
+
+def csl_histories():
+    return [
+        f"{model_dir(MAIN_DATASET, model, seed)}/history.parquet"
+        for model in CSL["compare"]["models"]
+        for seed in CSL["compare"]["seeds"]
+    ]
+
+
+def csl_state_files():
+    seed = CSL["states"]["seed"]
+    return [
+        f"results/states/{MAIN_DATASET}/{model}/seed{seed}/test.parquet"
+        for model in CSL["states"]["models"]
+    ]
+
+
+def csl_cards():
+    datasets = {dataset_name(n) for n in CSL["objects"]["values"]} | {MAIN_DATASET}
+    datasets |= {JUVEN_DATASET}
+    return [f"results/data/{dataset}/card.json" for dataset in sorted(datasets)]
+
+
+def resume_dir(wildcards):
+    """Resumable LSTM state, keyed by the model's config: a changed config starts afresh."""
+    spec = model_spec(wildcards)
+    key = hashlib.sha256(spec.encode()).hexdigest()[:12]
+    return f"results/resume/{wildcards.dataset}/{wildcards.model}/seed{wildcards.seed}/{key}"
+
+
+RSSVIZ = CSL["rssviz"]
+
+
+STATES_SEED = CSL["states"]["seed"]
+
+
+RSSVIZ_VIEWS = ["trajectories", "final_states", "clauses", "outputs", "error_map"]
+
+
+UNIT_FIGURES = [
+    "winglet",
+    "polyvalent_deltas",
+    "connected_deltas",
+    "cell_units",
+    "output_activations",
+]
+
+
+def states_file(model):
+    return f"results/states/{MAIN_DATASET}/{model}/seed{STATES_SEED}/test.parquet"
+
+
+def main_model_dir(model):
+    return model_dir(MAIN_DATASET, model, STATES_SEED)
+
+
+def rssviz_state(wildcards):
+    return RSSVIZ["state"][CSL["models"][wildcards.model]["kind"]]
+
+
+def training_stages(wildcards):
+    kind = CSL["models"][wildcards.model]["kind"]
+    key = "esn_sentences" if kind == "esn" else "lstm_epochs"
+    return ",".join(map(str, RSSVIZ["training"][key]))
+
+
+def model_inputs(wildcards):
+    """What a visual analysis of a trained model reads: model, states, corpus, checkpoints."""
+    files = {
+        "model": f"{main_model_dir(wildcards.model)}/model.pt",
+        "states": states_file(wildcards.model),
+        "card": f"results/data/{MAIN_DATASET}/card.json",
+    }
+    if CSL["models"][wildcards.model]["kind"] == "lstm":
+        files["checkpoints"] = f"{main_model_dir(wildcards.model)}/checkpoints"
+    return files
+
+
+def visual_outputs():
+    """Every table and figure of the visual analyses (RSSviz, animations, grid, units)."""
+    files = []
+    for model in RSSVIZ["models"]:
+        files += [
+            f"results/analysis/csl/rssviz/{model}/metrics.json",
+            f"results/analysis/csl/rssviz/{model}/nesting.parquet",
+            f"results/analysis/csl/rssviz_training/{model}/training.json",
+            f"results/figures/csl/rssviz/{model}.html",
+            f"results/figures/csl/rssviz/{model}_training.gif",
+            f"results/analysis/csl/units/{model}/summary.json",
+        ]
+        files += [f"results/figures/csl/rssviz/{model}_{v}.png" for v in RSSVIZ_VIEWS]
+        files += [f"results/figures/csl/units/{model}/{f}.png" for f in UNIT_FIGURES]
+    files += [
+        "results/analysis/csl/rssviz_hyper/panels.parquet",
+        "results/figures/csl/rssviz/hyperparameters.png",
+    ]
+    return files
+
+
+CSL_FIGURES = [
+    "errors_vs_objects",
+    "esn_vs_units",
+    "esn_vs_sentences",
+    "learning_curves",
+]

@@ -1,0 +1,47 @@
+# text8: the files its rules read and write (constants and input functions).
+
+TEXT8 = config["text8"]
+
+
+TEXT8_DATASET = (
+    f"text8-v{TEXT8['data']['vocabulary_bits']}"
+    if TEXT8["data"]["source"] == "zip"
+    else f"enwiki-excerpt-v{TEXT8['data']['vocabulary_bits']}"
+)
+
+
+TEXT8_SPLITS = ["train.parquet", "valid.parquet", "test.parquet", "card.json"]
+
+
+TEXT8_FIGURES = ["test_table", "letters_known", "training_curves"]
+
+
+def text8_data_inputs(wildcards):
+    if TEXT8["data"]["source"] == "zip":
+        return ["resources/text8/text8.zip"]
+    return []
+
+
+def text8_model_dir(cell):
+    return f"results/models/{TEXT8_DATASET}/{cell}/seed{TEXT8['seed']}"
+
+
+def text8_outputs():
+    """What the report reads from the text8 paper."""
+    return (
+        [f"results/data/{TEXT8_DATASET}/card.json"]
+        + [f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]]
+        + [
+            f"results/experiments/text8/{cell}/test_metrics.parquet"
+            for cell in TEXT8["models"]
+        ]
+        + [
+            "results/analysis/text8/connectivity.parquet",
+            "results/figures/text8/connectivity_explorer.html",
+        ]
+        + [
+            "results/analysis/text8/demo.parquet",
+            "results/figures/text8/connectivity.png",
+        ]
+        + [f"results/figures/text8/{name}.png" for name in TEXT8_FIGURES]
+    )
