@@ -6,7 +6,7 @@ import os
 
 from snakemake.utils import min_version
 
-from rnnatlas.papers.registry import PAPERS
+from rnnatlas.papers import registry
 
 min_version("9.0")
 
@@ -15,17 +15,20 @@ min_version("9.0")
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
+PAPER_NAMES = registry.names()
+
+
 include: "workflow/rules/common.smk"
 
 
 # One rule file per registered paper (rnnatlas.papers.registry), its file lists first: a
 # paper may read another's declared files (the memory signatures read every model's states).
-for paper in PAPERS:
+for paper in registry.PAPERS:
 
     include: f"workflow/rules/{paper.name}_files.smk"
 
 
-for paper in PAPERS:
+for paper in registry.PAPERS:
 
     include: f"workflow/rules/{paper.name}.smk"
 

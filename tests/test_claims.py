@@ -8,17 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rnnatlas.config import load_config
 from rnnatlas.papers.csl import reference
-from rnnatlas.report.claims import (
-    NOT_CHECKED,
-    NOT_REPRODUCED,
-    REPRODUCED,
-    Results,
-    check_all,
-    registry,
-    tolerance_pp,
-)
+from rnnatlas.papers.csl.claims import Results, registry, tolerance_pp
+from rnnatlas.papers.mnist import claims as mnist_claims
+from rnnatlas.papers.registry import load_config
+from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, check_all
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -60,6 +54,14 @@ def _results(runs):
     return Results(runs=runs, units=sweep, sentences=sweep, bow=pd.DataFrame(), cards=cards)
 
 
+def _check_csl(config, results, presets=()):
+    return check_all(registry(), config, results, presets)
+
+
+def _check_mnist(config, tables):
+    return check_all(mnist_claims.registry(), config, tables)
+
+
 def _by_id(records):
     return {r["id"]: r for r in records}
 
@@ -67,7 +69,7 @@ def _by_id(records):
 def test_verdicts_on_hand_made_tables(config):
     cfg = copy.deepcopy(config)
     cfg["csl"]["objects"]["values"] = [3, 4, 50]
-    records = _by_id(check_all(cfg, _results(_runs([0.006, 0.0058], [0.001, 0.002]))))
+    records = _by_id(_check_csl(cfg, _results(_runs([0.006, 0.0058], [0.001, 0.002]))))
     assert records["csl.order.lstm_lowest_valid_error_4_objects"]["verdict"] == REPRODUCED
     assert records["csl.order.esn_trains_faster"]["verdict"] == REPRODUCED
     # at 50 objects the LSTM is better in this table, so the ESN claim fails
@@ -86,20 +88,20 @@ def test_verdicts_on_hand_made_tables(config):
 
 
 def test_far_value_is_not_reproduced(config):
-    records = _by_id(check_all(config, _results(_runs([0.05, 0.051], [0.001, 0.002]))))
+    records = _by_id(_check_csl(config, _results(_runs([0.05, 0.051], [0.001, 0.002]))))
     assert records["csl.juven.esn.valid_error"]["verdict"] == NOT_REPRODUCED
 
 
 def test_juven_claims_read_only_juven_protocol_runs(config):
     runs = _runs([0.006, 0.0058], [0.001, 0.002])
     runs.loc[(runs["protocol"] == "variengien") & (runs["model"] == "esn"), "valid_error"] = 0.3
-    records = _by_id(check_all(config, _results(runs)))
+    records = _by_id(_check_csl(config, _results(runs)))
     assert records["csl.juven.esn.valid_error"]["value"] == pytest.approx(0.59)
     # while the ESN-vs-LSTM ordering reads only the Variengien-protocol runs
     assert "esn_offline" in records["csl.order.lstm_lowest_valid_error_4_objects"]["value"]
     cfg = copy.deepcopy(config)
     cfg["csl"]["juven"]["decode"]["beta"] = 1.0
-    records = _by_id(check_all(cfg, _results(runs)))
+    records = _by_id(_check_csl(cfg, _results(runs)))
     assert records["csl.juven.esn.valid_error"]["verdict"] == NOT_CHECKED
     assert "csl.juven.decode" in records["csl.juven.esn.valid_error"]["detail"]
 
@@ -108,7 +110,7 @@ def test_unmet_requirements_are_not_checked(config):
     cfg = copy.deepcopy(config)
     cfg["csl"]["models"]["lstm"]["epochs"] = 3
     cfg["csl"]["compare"]["seeds"] = [0]
-    records = _by_id(check_all(cfg, _results(_runs([0.006], [0.001]))))
+    records = _by_id(_check_csl(cfg, _results(_runs([0.006], [0.001]))))
     lowest = records["csl.order.lstm_lowest_exact_error_4_objects"]
     assert lowest["verdict"] == NOT_CHECKED and "epochs" in lowest["detail"]
     assert records["csl.juven.esn.valid_error"]["verdict"] == NOT_CHECKED
@@ -117,7 +119,7 @@ def test_unmet_requirements_are_not_checked(config):
 
 def test_every_claim_has_the_report_fields(config):
     presets = {"default": config}
-    records = check_all(config, _results(_runs([0.006, 0.006], [0.001, 0.002])), presets)
+    records = _check_csl(config, _results(_runs([0.006, 0.006], [0.001, 0.002])), presets)
     fields = {"id", "paper", "what", "paper_value", "value", "tolerance", "scale", "verdict"}
     assert len(records) == len(registry()) and len({r["id"] for r in records}) == len(records)
     for record in records:
@@ -142,14 +144,14 @@ def _visual(trust=(0.95, 0.99), ratios=(0.9, 0.6, 0.4, 0.27, 0.18), polyvalent=3
 def test_visual_claims_on_hand_made_measures(config):
     results = _results(_runs([0.006, 0.006], [0.001, 0.002]))
     results.visual = _visual()  # a geometric nesting curve (x0.67 per word), faithful layouts
-    got = _by_id(check_all(config, results))
+    got = _by_id(_check_csl(config, results))
     assert got["csl.rssviz.esn.trustworthiness"]["verdict"] == REPRODUCED
     assert got["csl.rssviz.lstm.prefix_nesting"]["verdict"] == REPRODUCED
     assert got["csl.rssviz.lstm.self_similar_nesting"]["verdict"] == REPRODUCED
     assert got["csl.units.esn.polyvalent"]["value"] == 3
 
     results.visual = _visual(trust=(0.95, 0.85), ratios=(0.9, 0.88, 0.3, 0.29, 0.28), polyvalent=0)
-    got = _by_id(check_all(config, results))
+    got = _by_id(_check_csl(config, results))
     assert got["csl.rssviz.lstm.trustworthiness"]["verdict"] == NOT_REPRODUCED
     # falls at every step (nested) but in one jump, not by a steady factor (not self-similar)
     assert got["csl.rssviz.lstm.prefix_nesting"]["verdict"] == REPRODUCED
@@ -157,7 +159,7 @@ def test_visual_claims_on_hand_made_measures(config):
     assert got["csl.units.esn.polyvalent"]["verdict"] == NOT_REPRODUCED
 
     results.visual = {}
-    got = _by_id(check_all(config, results))
+    got = _by_id(_check_csl(config, results))
     assert got["csl.rssviz.esn.trustworthiness"]["verdict"] == NOT_CHECKED
 
 
@@ -179,17 +181,16 @@ def _mnist_tables(gap=0.3, separability=(0.4, 0.9, 0.6)):
 
 
 def test_mnist_claims_on_hand_made_tables(config):
-    results = _results(_runs([0.006, 0.006], [0.001, 0.002]))
-    results.mnist = _mnist_tables()
-    got = _by_id(check_all(config, results))
+    mnist = _mnist_tables()
+    got = _by_id(_check_mnist(config, mnist))
     assert got["mnist.order.length_over_information"]["verdict"] == REPRODUCED
     assert got["mnist.tsne.clusters_form"]["verdict"] == REPRODUCED
     assert got["mnist.tsne.clusters_degrade"]["verdict"] == REPRODUCED
     # the default trains on the embedded digits: the paper's 93 % is for the full MNIST
     assert got["mnist.accuracy.full_sequence"]["verdict"] == NOT_CHECKED
 
-    results.mnist = _mnist_tables(gap=0.05, separability=(0.95, 0.9, 0.92))
-    got = _by_id(check_all(config, results))
+    mnist = _mnist_tables(gap=0.05, separability=(0.95, 0.9, 0.92))
+    got = _by_id(_check_mnist(config, mnist))
     assert got["mnist.order.length_over_information"]["verdict"] == NOT_REPRODUCED
     assert got["mnist.tsne.clusters_form"]["verdict"] == NOT_REPRODUCED
     assert got["mnist.tsne.clusters_degrade"]["verdict"] == NOT_REPRODUCED
@@ -197,8 +198,8 @@ def test_mnist_claims_on_hand_made_tables(config):
     paper = copy.deepcopy(config)
     paper["mnist"]["data"]["source"] = "idx"
     paper["mnist"]["model"]["epochs"] = 30
-    results.mnist = _mnist_tables()
-    accuracy = _by_id(check_all(paper, results))["mnist.accuracy.full_sequence"]
+    mnist = _mnist_tables()
+    accuracy = _by_id(_check_mnist(paper, mnist))["mnist.accuracy.full_sequence"]
     assert (accuracy["value"], accuracy["verdict"]) == (90.5, NOT_REPRODUCED)  # 2.5 pp > 2 pp
     assert accuracy["tolerance"] == 2.0
 
@@ -226,9 +227,8 @@ def _dynamics_tables(lam_after=(0.001, -0.002), cycles=(2, 2), twonn=1.0, phase=
 
 
 def test_mnist_dynamics_claims_on_hand_made_tables(config):
-    results = _results(_runs([0.006, 0.006], [0.001, 0.002]))
-    results.mnist = {**_mnist_tables(), "dynamics": _dynamics_tables()}
-    got = _by_id(check_all(config, results))
+    mnist = {**_mnist_tables(), "dynamics": _dynamics_tables()}
+    got = _by_id(_check_mnist(config, mnist))
     for claim in (
         "mnist.lyapunov.zero_after_training",
         "mnist.attractors.two_limit_cycles",
@@ -240,8 +240,8 @@ def test_mnist_dynamics_claims_on_hand_made_tables(config):
 
     # one network chaotic (λ 0.05 > 0.01), one cycle each, an 11-dimensional attractor (> 5 %
     # of 200 units), the phase keeping 20 / 31 < 90 % of the state's accuracy
-    results.mnist["dynamics"] = _dynamics_tables((0.05, 0.0), (1, 1), 11.0, (0.2, 0.31))
-    got = _by_id(check_all(config, results))
+    mnist["dynamics"] = _dynamics_tables((0.05, 0.0), (1, 1), 11.0, (0.2, 0.31))
+    got = _by_id(_check_mnist(config, mnist))
     for claim in (
         "mnist.lyapunov.zero_after_training",
         "mnist.attractors.two_limit_cycles",
@@ -250,9 +250,9 @@ def test_mnist_dynamics_claims_on_hand_made_tables(config):
     ):
         assert got[claim]["verdict"] == NOT_REPRODUCED, claim
     # at chance (10 % of 1000 digits) the phase carries nothing even if the state has nothing
-    results.mnist["dynamics"] = _dynamics_tables(phase=(0.1, 0.1))
-    got = _by_id(check_all(config, results))
+    mnist["dynamics"] = _dynamics_tables(phase=(0.1, 0.1))
+    got = _by_id(_check_mnist(config, mnist))
     assert got["mnist.attractors.digit_as_phase"]["verdict"] == NOT_REPRODUCED
-    results.mnist = _mnist_tables()
-    got = _by_id(check_all(config, results))
+    mnist = _mnist_tables()
+    got = _by_id(_check_mnist(config, mnist))
     assert got["mnist.attractors.two_limit_cycles"]["verdict"] == NOT_CHECKED

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from rnnatlas.papers.memory import claims as claims_memory
-from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Results, registry
+from rnnatlas.papers.registry import PAPERS
+from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED
 
 MAX_LAG = 8
 IDS = [
@@ -36,14 +37,13 @@ def _config(**memory) -> dict:
     return {"scale": "default", "memory": section}
 
 
-def _results(*parts, capacity=None) -> Results:
-    empty = pd.DataFrame()
+def _results(*parts, capacity=None) -> dict:
     memory = {}
     if parts:
         memory["signatures"] = pd.concat(parts, ignore_index=True)
     if capacity is not None:
         memory["capacity"] = capacity
-    return Results(runs=empty, units=empty, sentences=empty, bow=empty, cards={}, memory=memory)
+    return memory
 
 
 def _check(config, results) -> dict:
@@ -67,14 +67,14 @@ def _text8(ngram3=(1.0, 1.0), ngram5=(1.0, 1.0, 1.0, 1.0), top=None, chance=0.18
 
 
 def test_registry_is_included_with_unique_ids():
-    ids = [c.id for c in registry()]
+    ids = [c.id for paper in PAPERS for c in paper.claims()]
     assert [c.id for c in claims_memory.registry()] == IDS
     assert set(IDS) <= set(ids) and len(ids) == len(set(ids))
 
 
-def test_results_have_an_empty_memory_by_default():
-    empty = pd.DataFrame()
-    assert Results(runs=empty, units=empty, sentences=empty, bow=empty, cards={}).memory == {}
+def test_no_tables_means_nothing_checked():
+    records = _check(_config(), {})
+    assert records and all(r["verdict"] == NOT_CHECKED for r in records.values())
 
 
 def test_records_carry_the_report_fields():

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from rnnatlas.config import ConfigError, deep_merge, load_config, validate
+from rnnatlas.config import ConfigError, deep_merge
+from rnnatlas.papers.registry import load_config
+from rnnatlas.papers.registry import validate_config as validate
 
 ROOT = Path(__file__).resolve().parents[1]
 PRESETS = sorted((ROOT / "workflow" / "presets").glob("*.yaml"))

@@ -245,7 +245,7 @@ def test_text8_autocomplete(workdir):
     from rnnatlas.papers.text8.dataset import read_card
 
     data = next((workdir / "results/data").glob("enwiki-excerpt-v*"))
-    card = read_card(data)
+    card = read_card(data / "card.json")
     assert card["characters"] <= 300_000 and len(card["vocabulary"]) == 2**10 + 2
     tests = pd.concat(
         pd.read_parquet(workdir / f"results/experiments/text8/{cell}/test_metrics.parquet")

@@ -126,18 +126,27 @@ def test_missing_column_is_named():
         fig.memory_area(table)
 
 
+STEMS = ("memory_csl", "memory_mnist", "memory_text8", "memory_ngram", "memory_lowrank")
+
+
+def draw_into(table, out):
+    """draw_all with every figure declared in `out`, as the memory_figures rule declares them."""
+    png = [out / f"{stem}.png" for stem in STEMS]
+    svg = [out / f"{stem}.svg" for stem in STEMS]
+    return fig.draw_all(table, png, svg, out / "memory_area.html")
+
+
 @pytest.fixture(scope="module")
 def drawn(tmp_path_factory):
     """Every figure of all_tables(), drawn once for the tests of this module."""
     out = tmp_path_factory.mktemp("figures")
-    return out, fig.draw_all(all_tables(), out)
+    return out, draw_into(all_tables(), out)
 
 
 def test_every_memory_figure_is_written(drawn):
     tmp_path, paths = drawn
     names = sorted(p.name for p in paths)
-    stems = ("memory_csl", "memory_mnist", "memory_text8", "memory_ngram", "memory_lowrank")
-    assert names == sorted([f"{s}.{e}" for s in stems for e in ("png", "svg")]
+    assert names == sorted([f"{s}.{e}" for s in STEMS for e in ("png", "svg")]
                            + ["memory_area.html"])  # fmt: skip
     for path in paths:
         if path.suffix != ".html":
@@ -160,16 +169,21 @@ def test_every_memory_figure_is_written(drawn):
 def test_missing_families_are_skipped(tmp_path):
     tables = all_tables()
     csl = tables[tables["family"] == "csl"]
-    names = sorted(p.name for p in fig.draw_all(csl, tmp_path / "csl"))
+    names = sorted(p.name for p in draw_into(csl, tmp_path / "csl"))
     assert names == ["memory_area.html", "memory_csl.png", "memory_csl.svg"]
     # text8 without n-grams: no n-gram figure; mnist without the V basis: no low-rank figure
     partial = tables[(tables["family"] != "csl") & ~tables["model"].str.startswith("ngram")
                      & (tables["state"] != "v_coords")]  # fmt: skip
-    names = {p.name for p in fig.draw_all(partial, tmp_path / "partial")}
+    names = {p.name for p in draw_into(partial, tmp_path / "partial")}
     assert "memory_text8.png" in names and "memory_mnist.png" in names
     assert not names & {"memory_ngram.png", "memory_lowrank.png"}
     with pytest.raises(ValueError, match="family 'csl'"):
         fig.signature_panels(tables[tables["family"] == "text8"], tmp_path, "csl")
+    # only the declared figures are drawn
+    only = fig.draw_all(tables, [tmp_path / "csl.png"], [tmp_path / "csl.svg"], tmp_path / "a.html")
+    assert [p.name for p in only] == ["a.html"]
+    with pytest.raises(ValueError, match="SVG beside its PNG"):
+        fig.draw_all(tables, [tmp_path / "memory_csl.png"], [], tmp_path / "a.html")
 
 
 def test_linear_signatures_are_drawn(tmp_path):
@@ -180,7 +194,7 @@ def test_linear_signatures_are_drawn(tmp_path):
             linear_signature("mnist", "lowrank", "v_coords", [0.5, 0.1]),
         ]
     )
-    paths = fig.draw_all(table, tmp_path)
+    paths = draw_into(table, tmp_path)
     assert {p.name for p in paths} >= {"memory_mnist.png", "memory_lowrank.svg"}
     assert "squared correlation" in (tmp_path / "memory_mnist.svg").read_text()
     assert "Σ squared corr." in (tmp_path / "memory_area.html").read_text()
@@ -215,9 +229,8 @@ def test_load_tables_and_section(tmp_path, drawn):
     assert tables["capacity"]["units"] == 40
     figures = drawn[0]
     report_dir = figures.parent / "report"
-    page = section.memory_section(_config(), tables, figures, report_dir)
+    page = section.memory_section(_config(), tables, sorted(figures.iterdir()), report_dir)
     for text in (
-        "Koppula, Sim &amp; Chin 2018",
         "one logistic decoder per lag k = 0..8",
         "t − k from the state at t",
         "Whole sequences are held out",
@@ -259,16 +272,7 @@ def test_load_tables_reads_names_from_paths_and_fails_clearly(tmp_path):
         section.load_tables({"capacity": broken})
 
 
-def test_section_without_figures_or_tables(tmp_path):
-    page = section.memory_section({"scale": "ci"}, {}, tmp_path / "none", tmp_path / "report")
-    assert "memory signatures" in page and "every lag k" in page
-    assert "<figure>" not in page and "Memory capacity" not in page
-    page = section.memory_section(
-        {"memory": {"mnist_target": "pixel_mean"}}, {}, tmp_path / "none", tmp_path / "r"
-    )
-    assert "the decoded input is pixel_mean" in page
-    # the area fragment is read from the figures folder when no table was loaded
-    (tmp_path / "none").mkdir()
-    (tmp_path / "none" / "memory_area.html").write_text("<table class='memory-area'></table>")
-    page = section.memory_section({"scale": "ci"}, {}, tmp_path / "none", tmp_path / "report")
-    assert "class='memory-area'" in page
+def test_section_refuses_a_missing_figure(tmp_path):
+    # a section never silently leaves out a figure its rule declared
+    with pytest.raises(FileNotFoundError, match="one declared file ending in .memory_csl.png."):
+        section.memory_section({"scale": "ci"}, {}, [], tmp_path / "report")

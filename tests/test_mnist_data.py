@@ -13,6 +13,7 @@ from rnnatlas.papers.mnist.data import (
     MNIST_FILES,
     VARIANTS,
     as_sequences,
+    idx_files,
     load_embedded,
     load_idx_mnist,
     mnist_card,
@@ -116,7 +117,7 @@ def _write_mnist_dir(directory, labels_test=(1, 2)):
 
 def test_load_idx_mnist(tmp_path):
     _write_mnist_dir(tmp_path)
-    train_x, train_y, test_x, test_y = load_idx_mnist(tmp_path)
+    train_x, train_y, test_x, test_y = load_idx_mnist(idx_files(tmp_path))
     np.testing.assert_array_equal(train_x, IMAGES[:3])
     assert train_y.tolist() == LABELS and train_y.dtype == np.int64
     np.testing.assert_array_equal(test_x, IMAGES[:2])
@@ -126,9 +127,14 @@ def test_load_idx_mnist(tmp_path):
 def test_load_idx_mnist_checks_labels_and_files(tmp_path):
     _write_mnist_dir(tmp_path, labels_test=(1, 12))
     with pytest.raises(ValueError, match="t10k-labels-idx1-ubyte.*0..9"):
-        load_idx_mnist(tmp_path)
+        load_idx_mnist(idx_files(tmp_path))
     with pytest.raises(FileNotFoundError, match="download_mnist"):
-        load_idx_mnist(tmp_path / "empty")
+        idx_files(tmp_path / "empty")
+    files = idx_files(tmp_path)
+    with pytest.raises(ValueError, match=r"missing key\(s\) \['test_labels'\]"):
+        load_idx_mnist({k: v for k, v in files.items() if k != "test_labels"})
+    with pytest.raises(FileNotFoundError, match="download_mnist"):
+        load_idx_mnist({**files, "test_images": tmp_path / "nowhere.gz"})
 
 
 def test_published_mnist_digests_are_well_formed():

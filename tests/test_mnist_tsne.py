@@ -40,8 +40,9 @@ def test_state_cube_round_trips_the_states_file(tmp_path):
 def test_tsne_step_measures_where_digits_separate(tmp_path):
     _write_states(tmp_path / "s.parquet")
     separability = tsne_step(
-        tmp_path / "s.parquet", tmp_path, steps=[0, 2], points=60, perplexity=10
-    )
+        tmp_path / "s.parquet", tmp_path / "tsne.parquet", tmp_path / "separability.parquet",
+        steps=[0, 2], points=60, perplexity=10,
+    )  # fmt: skip
     by_step = separability.set_index("step")
     assert by_step.loc[2, "knn_accuracy"] == 1.0
     assert by_step.loc[0, "knn_accuracy"] < 0.7
@@ -49,4 +50,4 @@ def test_tsne_step_measures_where_digits_separate(tmp_path):
     assert len(table) == 120 and sorted(table["step"].unique()) == [0, 2]
     assert pd.read_parquet(tmp_path / "separability.parquet").shape[0] == 2
     with pytest.raises(ValueError, match="outside"):
-        tsne_step(tmp_path / "s.parquet", tmp_path, steps=[4])
+        tsne_step(tmp_path / "s.parquet", tmp_path / "t", tmp_path / "s", steps=[4])

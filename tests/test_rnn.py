@@ -210,7 +210,7 @@ def uninterrupted(tmp_path_factory):
     torch.use_deterministic_algorithms(deterministic)
     torch.set_num_threads(threads)
     return {
-        "resume_dir": resume_dir,
+        "resume_dir": result.run_dir,  # the run's own folder under resume_dir
         "initial": initial,
         "before": before,
         "state": model.state_dict(),
@@ -258,12 +258,12 @@ def test_stop_then_rerun_is_bit_identical(uninterrupted, tmp_path):
     assert result.history["train_accuracy"].tolist() == reference["train_accuracy"].tolist()
 
 
-def test_refuses_another_runs_resume_dir_and_bad_data(tmp_path):
-    train(tmp_path, ClassifierConfig(epochs=1, batch_size=16, seed=4))
-    with pytest.raises(ValueError, match=r"model\.units: checkpoint 8, now 9"):
-        train(tmp_path, model=fresh_model(units=9))
-    with pytest.raises(ValueError, match="training data differ"):
-        train(tmp_path, data=toy_data(seed=1))
+def test_another_run_in_the_same_resume_dir_trains_afresh_and_bad_data(tmp_path):
+    first = train(tmp_path, ClassifierConfig(epochs=1, batch_size=16, seed=4))[1]
+    wider = train(tmp_path, model=fresh_model(units=9))[1]  # another model
+    other = train(tmp_path, data=toy_data(seed=1))[1]  # another data seed
+    assert wider.resumed_from_epoch == 0 and other.resumed_from_epoch == 0
+    assert len({first.run_dir, wider.run_dir, other.run_dir}) == 3
     inputs, labels = toy_data()
     with pytest.raises(ValueError, match=r"labels range over 0\.\.3; the model has classes 0\.\.2"):
         train(tmp_path / "x", data=(inputs, np.concatenate([[3], labels[1:]])))

@@ -159,13 +159,13 @@ def test_download_text8_verifies_the_published_digest(tmp_path, monkeypatch):
     served = write_zip(tmp_path / "served.zip")
     url = served.as_uri()
     with pytest.raises(ChecksumError, match=text8.TEXT8_SHA256):  # not the real text8.zip
-        text8.download_text8(tmp_path / "a", urls=[url], progress=False, retries=1)
+        text8.download_text8(tmp_path / "a" / "text8.zip", urls=[url], progress=False, retries=1)
     assert not (tmp_path / "a" / "text8.zip").exists()
 
     digest = hashlib.sha256(served.read_bytes()).hexdigest()
     monkeypatch.setattr(text8, "TEXT8_SHA256", digest)
     monkeypatch.setattr(text8, "TEXT8_SIZE", served.stat().st_size)
-    path = text8.download_text8(tmp_path / "b", urls=[url], progress=False, retries=1)
+    path = text8.download_text8(tmp_path / "b" / "text8.zip", urls=[url], progress=False, retries=1)
     assert path == tmp_path / "b" / "text8.zip"
     assert text8.load_text8_zip(path) == TEXT
 
@@ -259,10 +259,20 @@ def test_truncate_text_never_cuts_a_word():
     assert text8_data.truncate_text(" ab cd ef", 100) == " ab cd ef"
 
 
+def data_files(folder):
+    """The paths data_step writes, as the text8_data rule names them."""
+    return {name: folder / f"{name}.parquet" for name in ac.SPLITS} | {"card": folder / "card.json"}
+
+
 def test_data_step_embedded(tmp_path):
     out = tmp_path / "data"
     card = text8_data.data_step(
-        out, "embedded", vocabulary_bits=6, max_chars=60, max_characters=100_000, progress=False
+        data_files(out),
+        "embedded",
+        vocabulary_bits=6,
+        max_chars=60,
+        max_characters=100_000,
+        progress=False,
     )
     assert sorted(p.name for p in out.iterdir()) == [
         "card.json",
@@ -272,7 +282,7 @@ def test_data_step_embedded(tmp_path):
     ]
     text = text8_data.truncate_text(text8.embedded_text(), 100_000)
     words = text.split()
-    assert card == text8_data.read_card(out)
+    assert card == text8_data.read_card(out / "card.json")
     assert card["characters"] == len(text) and card["words"] == len(words)
     assert card["unique_words"] == len(set(words))
     assert card["vocabulary"][:3] == ["<eos>", "<unknown>", "the"]
@@ -295,7 +305,7 @@ def test_data_step_embedded(tmp_path):
     assert schema.field("length").type == pa.int32()
     rows = []
     for split in ac.SPLITS:
-        sources, targets = text8_data.read_split(out, split)
+        sources, targets = text8_data.read_split(out / f"{split}.parquet", out / "card.json")
         ids = pq.read_table(out / f"{split}.parquet").column("observation_id").to_pylist()
         assert len(ids) == len(sources) == card["observations"][split]
         rows += zip(ids, sources, targets, strict=True)
@@ -313,7 +323,7 @@ def test_data_step_embedded(tmp_path):
             assert card["vocabulary"][ids[0]] == expected
 
     again = text8_data.data_step(
-        tmp_path / "again",
+        data_files(tmp_path / "again"),
         "embedded",
         vocabulary_bits=6,
         max_chars=60,
@@ -329,8 +339,9 @@ def test_data_step_embedded(tmp_path):
 
 def test_data_step_zip_hand_worked(tmp_path):
     path = write_zip(tmp_path / "text8.zip", text=" the cat sat on the mat the end")
+    out = tmp_path / "out"
     card = text8_data.data_step(
-        tmp_path / "out", "zip", zip_path=path, vocabulary_bits=2, max_chars=12, progress=False
+        data_files(out), "zip", zip_path=path, vocabulary_bits=2, max_chars=12, progress=False
     )
     assert card["vocabulary"] == ["<eos>", "<unknown>", "the", "cat", "end", "mat"]
     # " the cat sat" (12) | " on the mat" (11) | " the end" (8); 3 -> train 2, valid 0, test 1
@@ -339,11 +350,9 @@ def test_data_step_zip_hand_worked(tmp_path):
     assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert card["source"]["matches_published"] is False
     assert card["words"] == 8 and card["characters"] == 31 and card["coverage"] == 6 / 8
-    assert text8_data.read_split(tmp_path / "out", "valid") == ([], [])
-    sources, targets = text8_data.read_split(tmp_path / "out", "test")
-    texts = sorted(
-        ac.decode_symbols(s) for s in text8_data.read_split(tmp_path / "out", "train")[0]
-    )
+    assert text8_data.read_split(out / "valid.parquet", out / "card.json") == ([], [])
+    sources, targets = text8_data.read_split(out / "test.parquet", out / "card.json")
+    texts = sorted(ac.decode_symbols(s) for s in text8_data.read_split(out / "train.parquet")[0])
     assert sorted([*texts, ac.decode_symbols(sources[0])]) == [
         " on the mat",
         " the cat sat",
@@ -354,13 +363,14 @@ def test_data_step_zip_hand_worked(tmp_path):
 
 def test_data_step_errors(tmp_path):
     with pytest.raises(ValueError, match="needs zip_path"):
-        text8_data.data_step(tmp_path, "zip", progress=False)
+        text8_data.data_step(data_files(tmp_path), "zip", progress=False)
     with pytest.raises(ValueError, match="unknown text8 source"):
-        text8_data.data_step(tmp_path, "web", progress=False)
+        text8_data.data_step(data_files(tmp_path), "web", progress=False)
+    without_card = {k: v for k, v in data_files(tmp_path).items() if k != "card"}
+    with pytest.raises(ValueError, match=r"the path of \['card'\]"):
+        text8_data.data_step(without_card, "embedded", progress=False)
     with pytest.raises(FileNotFoundError, match="data_step"):
-        text8_data.read_split(tmp_path, "train")
-    with pytest.raises(ValueError, match="unknown split"):
-        text8_data.read_split(tmp_path, "validation")
+        text8_data.read_split(tmp_path / "train.parquet")
 
 
 def test_read_split_rejects_inconsistent_files(tmp_path):
@@ -376,10 +386,10 @@ def test_read_split_rejects_inconsistent_files(tmp_path):
         pq.write_table(table, tmp_path / "train.parquet")
 
     write([1, 2], [2, 2], 2)
-    assert [a.tolist() for a in text8_data.read_split(tmp_path, "train")[0]] == [[1, 2]]
+    assert [a.tolist() for a in text8_data.read_split(tmp_path / "train.parquet")[0]] == [[1, 2]]
     write([1, 2], [2, 2], 3)
     with pytest.raises(ValueError, match="'length' items per row"):
-        text8_data.read_split(tmp_path, "train")
+        text8_data.read_split(tmp_path / "train.parquet")
     write([1, 28], [2, 2], 2)
     with pytest.raises(ValueError, match="symbols 1..28"):
-        text8_data.read_split(tmp_path, "train")
+        text8_data.read_split(tmp_path / "train.parquet")

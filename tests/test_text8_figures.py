@@ -179,7 +179,14 @@ def test_load_tables_and_section(tmp_path):
     tables = section.load_tables({**paths, "figures": figures})
     assert len(tables["test"]) == 4 and set(tables["histories"]) == set(MODELS)
     assert tables["card"]["vocabulary_size"] == 1026
-    fig.draw_all(tables["test"], tables["letters"], tables["histories"], figures)
+    fig.draw_all(
+        tables["test"], tables["letters"], tables["histories"],
+        [figures / f"{name}.png" for name in fig.FIGURES],
+        [figures / f"{name}.svg" for name in fig.FIGURES], figures / "test_table.html",
+    )  # fmt: skip
+    assert (figures / "test_table.html").read_text().startswith("<table class='text8-test'>")
+    with pytest.raises(ValueError, match="one PNG file per figure"):
+        fig.draw_all(tables["test"], tables["letters"], tables["histories"], [], [], figures)
     fig.letters_known(tables["letters"], figures)  # the configured count_padding=false
     import matplotlib.pyplot as plt
 
@@ -189,9 +196,8 @@ def test_load_tables_and_section(tmp_path):
     plt.close(heat)
     (figures / "connectivity_explorer.html").write_text("<html></html>")
     report_dir = tmp_path / "report"
-    page = section.text8_section(_config(), tables, figures, report_dir)
+    page = section.text8_section(_config(), tables, sorted(figures.iterdir()), report_dir)
     expected = (
-        "Madsen 2019",
         "gensim&#x27;s Wikipedia excerpt",  # the card
         "123,456",
         "16,386",  # the paper's classes
@@ -220,9 +226,10 @@ def test_load_tables_and_section(tmp_path):
     assert "<td>16.5</td>" in page and "<td>19.0</td>" in page
 
 
-def test_section_without_figures_or_tables(tmp_path):
-    page = section.text8_section(_config(), {}, tmp_path / "none", tmp_path / "report")
-    assert "Madsen 2019" in page and "<img" not in page and "explorer" not in page
+def test_section_refuses_a_missing_figure(tmp_path):
+    # a section never silently leaves out a figure its rule declared
+    with pytest.raises(FileNotFoundError, match="one declared file ending in .test_table.html."):
+        section.text8_section(_config(), {}, [], tmp_path / "report")
 
 
 def test_demo_without_model_column_is_refused(tmp_path):

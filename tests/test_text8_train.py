@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from rnnatlas.papers.text8.train import (
     autocomplete_demo,
     check_spec,
     evaluate_step,
+    read_card,
     read_split,
     states_step,
     train_step,
@@ -97,10 +99,35 @@ def data_dir(tmp_path_factory):
     return directory
 
 
+def data_files(data_dir):
+    """The data files train_step reads, as the text8_train rule names them."""
+    return {
+        "train": data_dir / "train.parquet",
+        "valid": data_dir / "valid.parquet",
+        "card": data_dir / "card.json",
+    }
+
+
+def model_files(out_dir):
+    """The files train_step writes, as the text8_train rule names them."""
+    return {
+        "model": out_dir / "model.pt",
+        "card": out_dir / "model.json",
+        "history": out_dir / "history.parquet",
+        "metrics": out_dir / "metrics.json",
+        "checkpoints": out_dir / "checkpoints",
+    }
+
+
+def split(data_dir, name):
+    return read_split(data_dir / f"{name}.parquet", read_card(data_dir / "card.json"))
+
+
 def train(data_dir, out_dir, resume_dir, spec=SPEC, **options):
     return train_step(
-        data_dir, out_dir, spec, seed=3, resume_dir=resume_dir, progress=False, **options
-    )
+        data_files(data_dir), model_files(out_dir), spec, seed=3, resume_dir=resume_dir,
+        progress=False, **options,
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -180,10 +207,9 @@ def test_stopped_run_resumes_bit_identically(trained, data_dir, tmp_path):
     # step 3 is saved (a checkpoint step); stopping after step 5 loses step 5, as a kill would
     with pytest.raises(TrainingStopped):
         train(data_dir, tmp_path / "out", tmp_path / "resume", stop_after_step=5)
-    assert json.loads((tmp_path / "resume/latest.json").read_text())["step"] == 4
-    assert [p.name for p in (tmp_path / "resume").glob("state_step*.pt")] == [
-        "state_step0000004.pt"
-    ]
+    (run,) = (tmp_path / "resume").glob("run-*")  # the run's own folder, keyed by the run
+    assert json.loads((run / "latest.json").read_text())["step"] == 4
+    assert [p.name for p in run.glob("state_step*.pt")] == ["state_step0000004.pt"]
     assert not (tmp_path / "out/model.pt").exists()
     train(data_dir, tmp_path / "out", tmp_path / "resume")
     assert_same_state(weights(tmp_path / "out"), weights(trained["out"]))
@@ -212,11 +238,15 @@ def test_finished_run_returns_the_same_model_and_extends(trained, data_dir, tmp_
         train(data_dir, tmp_path / "out", trained["resume"], {**SPEC, "steps": 4})
 
 
-def test_refuses_to_resume_a_different_run(trained, data_dir, tmp_path):
-    with pytest.raises(ValueError, match=r"training\.lr: checkpoint 0.001, now 0.01"):
-        train(data_dir, tmp_path / "out", trained["resume"], {**SPEC, "lr": 0.01})
-    with pytest.raises(ValueError, match=r"model\.units: checkpoint 6, now 5"):
-        train(data_dir, tmp_path / "out", trained["resume"], {**SPEC, "units": 5})
+def test_another_run_trains_afresh_beside_the_first(trained, data_dir, tmp_path):
+    resume = tmp_path / "resume"
+    shutil.copytree(trained["resume"], resume)  # a finished run, then other settings
+    train(data_dir, tmp_path / "lr", resume, {**SPEC, "lr": 0.01})
+    train(data_dir, tmp_path / "units", resume, {**SPEC, "units": 5})
+    assert len(list(resume.glob("run-*"))) == 3
+    alone = tmp_path / "alone"  # the same lr run in a resume folder of its own
+    train(data_dir, alone, tmp_path / "resume_alone", {**SPEC, "lr": 0.01})
+    assert_same_state(weights(tmp_path / "lr"), weights(alone))
 
 
 def test_batches_cycle_through_seeded_epoch_permutations():
@@ -233,7 +263,7 @@ def test_batches_cycle_through_seeded_epoch_permutations():
 def test_validation_loss_is_the_masked_mean_over_scored_characters(data_dir):
     torch.manual_seed(0)
     model = AutocompleteModel("gru", units=4, classes=len(VOCABULARY))
-    valid = read_split(data_dir, "valid")
+    valid = split(data_dir, "valid")
     tokens, targets, _ = valid.batch(np.arange(len(valid)))
     with torch.no_grad():
         losses = F.cross_entropy(model(tokens).transpose(1, 2), targets, reduction="none")
@@ -262,18 +292,22 @@ def test_bad_split_names_the_column(data_dir, tmp_path):
     lengths = pa.array(np.asarray(table.column("length")) + 1, pa.int32())
     pq.write_table(table.set_column(3, "length", lengths), tmp_path / "train.parquet")
     with pytest.raises(ValueError, match="column 'length' differs"):
-        read_split(tmp_path, "train")
+        split(tmp_path, "train")
     with pytest.raises(FileNotFoundError, match="missing"):
-        read_split(tmp_path, "other")
+        split(tmp_path, "other")
 
 
 # ---- evaluation, states, demo ---------------------------------------------------------------
 
 
 def test_evaluation_equals_a_batch_one_reference(trained, data_dir, tmp_path):
-    test_row, letters = evaluate_step(trained["out"], data_dir, tmp_path, progress=False)
-    model = load(trained["out"])
-    data = read_split(data_dir, "test")
+    out = trained["out"]
+    test_row, letters = evaluate_step(
+        out / "model.pt", out / "model.json", data_dir / "test.parquet", data_dir / "card.json",
+        tmp_path / "test_metrics.parquet", tmp_path / "letters_known.parquet", progress=False,
+    )  # fmt: skip
+    model = load(out / "model.pt")
+    data = split(data_dir, "test")
     losses, right, characters = [], 0, 0
     with torch.no_grad():
         for row in range(len(data)):  # the author's evaluation: batch 1, no padding
@@ -297,16 +331,20 @@ def test_evaluation_equals_a_batch_one_reference(trained, data_dir, tmp_path):
 
 
 def test_states_step_writes_every_character(trained, data_dir, tmp_path):
-    path = states_step(trained["out"], data_dir, tmp_path / "states.parquet", max_sequences=3)
+    out = trained["out"]
+    path = states_step(
+        out / "model.pt", out / "model.json", data_dir / "test.parquet", data_dir / "card.json",
+        tmp_path / "states.parquet", max_sequences=3,
+    )  # fmt: skip
     states.validate(path)
     frame = states.read(path)
-    data = read_split(data_dir, "test")
+    data = split(data_dir, "test")
     assert len(frame) == int(data.lengths[:3].sum())
     first = frame[frame.sequence_id == data.observation_id[0]]
     expected_text = "".join(SYMBOLS[s] for s in data.source[: data.lengths[0]])
     assert "".join(first["token"]) == expected_text
     assert first["target"].tolist() == data.target[: data.lengths[0]].tolist()
-    model = load(trained["out"])
+    model = load(out / "model.pt")
     tokens, _, _ = data.batch([0])
     with torch.no_grad():
         assert first["prediction"].tolist() == model(tokens)[0].argmax(-1).tolist()

@@ -66,7 +66,7 @@ pytestmark = pytest.mark.usefixtures("restore_torch_globals")
 def uninterrupted(tmp_path_factory):
     resume_dir = tmp_path_factory.mktemp("uninterrupted")
     model, result = train(resume_dir)
-    return {"resume_dir": resume_dir, "state": model.state_dict(), "result": result}
+    return {"resume_dir": result.run_dir, "state": model.state_dict(), "result": result}
 
 
 def test_history_has_one_row_per_epoch(uninterrupted):
@@ -82,14 +82,16 @@ def test_history_has_one_row_per_epoch(uninterrupted):
 def test_stop_then_rerun_is_bit_identical(uninterrupted, tmp_path):
     with pytest.raises(TrainingInterrupted):
         train(tmp_path, stop_after_epoch=2)
-    assert json.loads((tmp_path / "latest.json").read_text())["epoch"] == 2
+    (latest,) = tmp_path.glob("run-*/latest.json")  # the run's own folder under resume_dir
+    assert json.loads(latest.read_text())["epoch"] == 2
     model, result = train(tmp_path)
     assert result.resumed_from_epoch == 2
     assert_same_weights(model, uninterrupted["state"])
     reference = uninterrupted["result"].history
     assert result.history["train_loss"].tolist() == reference["train_loss"].tolist()
     assert result.history["step"].tolist() == reference["step"].tolist()
-    assert result.checkpoints == [tmp_path / f"epoch{k:03d}.pt" for k in range(1, 5)]
+    assert result.run_dir == latest.parent
+    assert result.checkpoints == [latest.parent / f"epoch{k:03d}.pt" for k in range(1, 5)]
 
 
 def test_shuffled_run_resumes_bit_identically(tmp_path):
@@ -131,7 +133,7 @@ def test_sigkilled_run_resumes_bit_identically(uninterrupted, tmp_path):
     )
     try:
         deadline = time.monotonic() + 120
-        while not (resume_dir / "epoch002.pt").exists():
+        while not any(resume_dir.glob("run-*/epoch002.pt")):
             if job.poll() is not None:
                 pytest.fail(f"training job ended early ({job.returncode}):\n{job.stderr.read()}")
             if time.monotonic() > deadline:
@@ -152,28 +154,36 @@ def test_sigkilled_run_resumes_bit_identically(uninterrupted, tmp_path):
 
 
 def test_finished_run_returns_at_once_and_rewinds_to_fewer_epochs(uninterrupted):
-    resume_dir = uninterrupted["resume_dir"]
+    resume_dir = uninterrupted["resume_dir"].parent
     model, result = train(resume_dir)
     assert result.resumed_from_epoch == 4
     assert_same_weights(model, uninterrupted["state"])
     assert len(result.history) == 4
     model, result = train(resume_dir, TrainConfig(epochs=2, seed=CONFIG.seed))
-    epoch2 = torch.load(resume_dir / "epoch002.pt", weights_only=True)["model"]
+    epoch2 = torch.load(result.run_dir / "epoch002.pt", weights_only=True)["model"]
     assert_same_weights(model, epoch2)
     assert result.history["epoch"].tolist() == [1, 2]
 
 
-def test_refuses_to_resume_a_different_run(tmp_path):
-    train(tmp_path, TrainConfig(epochs=1, seed=CONFIG.seed))
-    with pytest.raises(ValueError, match=r"model\.units: checkpoint 8, now 9"):
-        train(tmp_path, TrainConfig(epochs=2, seed=CONFIG.seed), model=fresh_model(units=9))
-    with pytest.raises(ValueError, match=r"training\.lr"):
-        train(tmp_path, TrainConfig(epochs=2, seed=CONFIG.seed, lr=0.01))
+def test_another_run_trains_afresh_beside_the_first(uninterrupted, tmp_path):
+    # the resume folder of a finished run; the data change (a corpus or data seed changed)
+    root = uninterrupted["resume_dir"].parent
     tokens, targets = make_data(seed=1)
-    with pytest.raises(ValueError, match="training data differ"):
-        train_sequence_regressor(
-            fresh_model(), tokens, targets, WORDS, CONFIG, tmp_path, progress=False
-        )
+    model = fresh_model()
+    result = train_sequence_regressor(model, tokens, targets, WORDS, CONFIG, root, progress=False)
+    assert result.resumed_from_epoch == 0 and result.run_dir != uninterrupted["resume_dir"]
+    alone = fresh_model()  # the same run with a resume folder of its own
+    train_sequence_regressor(alone, tokens, targets, WORDS, CONFIG, tmp_path, progress=False)
+    assert_same_weights(model, alone.state_dict())
+    # another seed, another model: each its own run
+    seed_run = train(root, TrainConfig(epochs=1, batch_size=2, seed=4))[1]
+    wider = train(root, TrainConfig(epochs=1, batch_size=2, seed=3), model=fresh_model(9))[1]
+    assert seed_run.resumed_from_epoch == 0 and wider.resumed_from_epoch == 0
+    assert len({seed_run.run_dir, wider.run_dir, result.run_dir}) == 3
+    # back to the first settings: the first run is still there and resumes at its end
+    model, again = train(root)
+    assert again.resumed_from_epoch == 4 and again.run_dir == uninterrupted["resume_dir"]
+    assert_same_weights(model, uninterrupted["state"])
 
 
 def test_evaluate_adds_columns(tmp_path):

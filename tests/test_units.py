@@ -194,17 +194,35 @@ def test_readout_weights_exclude_the_bias():
 # --- the step on a tiny corpus and model ----------------------------------------------------
 
 
+def corpus_files(folder):
+    """The files of a corpus in `folder`, named as the rules name them."""
+    return {
+        "train": folder / "train.parquet",
+        "validation": folder / "validation.parquet",
+        "test": folder / "test.parquet",
+        "card": folder / "card.json",
+    }
+
+
+def model_files(folder):
+    return {"model": folder / "model.pt", "model_card": folder / "model.json"}
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """A 3-object corpus (10 + 10 test sentences), a 30-unit ESN with a random readout and a
-    6-unit LSTM, with their test states."""
+    6-unit LSTM, with their test states (corpus and states made by the rules' step functions)."""
     from rnnatlas.models.esn import ESN, ESNConfig, ReservoirWeights, build_reservoir
     from rnnatlas.models.lstm import SequenceLSTM
-    from rnnatlas.papers.csl.steps import _save_module, corpus_step, states_step
+    from rnnatlas.papers.csl.steps import _save_module
+    from rnnatlas.step import make_job, run_job
 
     root = tmp_path_factory.mktemp("units")
-    data_dir = root / "data"
-    card = corpus_step(data_dir, 3, False, 0, (10, 10), (10, 10), (2, 2))
+    corpus = corpus_files(root / "data")
+    spec = {"n_objects": 3, "center": False, "seed": 0, "train": [10, 10], "test": [10, 10],
+            "validation": [2, 2], "protocol": "variengien", "totals": [1000, 1000]}  # fmt: skip
+    run_job(make_job("csl_corpus", output=corpus, params={"corpus": spec}))
+    card = json.loads(corpus["card"].read_text())
     input_dim, output_dim = card["input_dim"], card["output_dim"]
     reservoir = build_reservoir(ESNConfig(units=30, seed=1), input_dim)
     esn = ESN(ReservoirWeights.from_reservoir(reservoir), output_dim, ESNConfig(units=30, seed=1))
@@ -212,12 +230,41 @@ def tiny(tmp_path_factory):
     torch.manual_seed(0)
     models = {"esn": esn, "lstm": SequenceLSTM(input_dim, output_dim, units=6)}
     for kind, module in models.items():
-        model_dir = root / "models" / kind
+        model = model_files(root / "models" / kind)
         hyper = module.hyperparameters()
-        _save_module(module, model_dir, {"kind": kind, "name": kind, "seed": 0,
-                                         "hyperparameters": hyper})  # fmt: skip
-        states_step(model_dir, data_dir, root / "states" / kind / "test.parquet")
+        _save_module(module, model["model"], model["model_card"],
+                     {"kind": kind, "name": kind, "seed": 0, "hyperparameters": hyper})  # fmt: skip
+        states = root / "states" / kind / "test.parquet"
+        run_job(make_job("csl_states", input={**corpus, **model}, output=[states]))
     return root
+
+
+@pytest.mark.parametrize("kind", ["esn", "lstm"])
+def test_states_step_writes_the_models_own_states(tiny, kind):
+    from rnnatlas.models import load
+    from rnnatlas.models.lstm import one_hot_batch
+    from rnnatlas.states import metadata, state_matrix
+
+    path = tiny / "states" / kind / "test.parquet"
+    test = pd.read_parquet(tiny / "data" / "test.parquet")
+    state = "x" if kind == "esn" else "c0"
+    index, matrix = state_matrix(path, state)
+    assert index["sequence_id"].nunique() == len(test) == 20
+    assert metadata(path)["kind"] == kind and metadata(path)["split"] == "test"
+    model = load(tiny / "models" / kind / "model.pt")
+    row = test.iloc[13]
+    tokens = np.asarray(row["tokens"], dtype=np.int64)
+    inputs, _ = one_hot_batch([tokens], len(CSLGrammar(3).vocabulary))
+    if kind == "esn":
+        inputs = inputs.double()
+    with torch.no_grad():
+        expected = model.states(inputs)[state][0].numpy()
+    mine = matrix[(index["sequence_id"] == row["sentence_id"]).to_numpy()]
+    assert mine.shape == (len(tokens), expected.shape[1])
+    np.testing.assert_allclose(mine, expected, rtol=1e-5, atol=1e-6)
+
+
+UNITS_SENTENCE = "a green glass is on the left and that is a orange cup"  # BEGIN/END added
 
 
 @pytest.mark.parametrize("kind", ["esn", "lstm"])
@@ -226,20 +273,41 @@ def test_units_step_on_a_tiny_model(tiny, kind):
     from rnnatlas.models import load
     from rnnatlas.papers.csl.units import FIGURES, TABLES, run_sentence, units_step
     from rnnatlas.states import state_matrix
+    from rnnatlas.step import make_job, run_job
 
     model_dir, states_path = tiny / "models" / kind, tiny / "states" / kind / "test.parquet"
     tables = tiny / "out" / kind / "tables"
     figures = tiny / "out" / kind / "figures" if kind == "esn" else None  # drawing costs ~4 s
-    summary = units_step(
-        model_dir,
-        tiny / "data",
-        states_path,
-        tables,
-        figures,
-        "a green glass is on the left and that is a orange cup",  # BEGIN/END added
-        connected_k=4,
-        delta_sentences=5,
-    )
+    out = {name: tables / f"{name}.parquet" for name in TABLES}
+    if kind == "esn":  # through the rule's step function, as Snakemake runs it
+        units = {"sentence": UNITS_SENTENCE, "top_k": 5, "polyvalent_min": 5,
+                 "connected_output": 0, "connected_k": 4, "delta_sentences": 5}  # fmt: skip
+        job = make_job(
+            "csl_units",
+            input={**corpus_files(tiny / "data"), **model_files(model_dir), "states": states_path},
+            output={
+                "summary": tables / "summary.json",
+                "tables": list(out.values()),
+                "png": [figures / f"{name}.png" for name in FIGURES],
+                "svg": [figures / f"{name}.svg" for name in FIGURES],
+            },
+            params={"rss": {"random_state": 42}, "state": "x", "units": units},
+        )
+        run_job(job)
+        summary = json.loads((tables / "summary.json").read_text())
+    else:
+        summary = units_step(
+            model_dir / "model.pt",
+            model_dir / "model.json",
+            corpus_files(tiny / "data"),
+            states_path,
+            {**out, "summary": tables / "summary.json"},
+            figures,
+            UNITS_SENTENCE,
+            connected_k=4,
+            delta_sentences=5,
+        )
+    assert summary["model_dir"] == str(model_dir)
     for name in TABLES:
         assert (tables / f"{name}.parquet").exists()
     if figures is not None:
@@ -287,14 +355,16 @@ def test_units_step_on_a_tiny_model(tiny, kind):
 
 
 def test_units_step_names_an_unknown_word(tiny):
-    from rnnatlas.papers.csl.units import units_step
+    from rnnatlas.papers.csl.units import TABLES, units_step
 
+    model = model_files(tiny / "models" / "esn")
     with pytest.raises(ValueError, match="'spoon'"):
         units_step(
-            tiny / "models" / "esn",
-            tiny / "data",
+            model["model"],
+            model["model_card"],
+            corpus_files(tiny / "data"),
             tiny / "states" / "esn" / "test.parquet",
-            tiny / "bad",
+            {name: tiny / "bad" / f"{name}.parquet" for name in (*TABLES, "summary")},
             tiny / "bad",
             "BEGIN a green spoon is on the left END",
         )

@@ -5,9 +5,10 @@ calls :func:`run_snakemake_job`, which finds the step function by the rule's nam
 with a :class:`Job`: the rule's input and output files (as named in the rule, and nowhere else),
 its params (plain Python values, never pasted into a shell), wildcards, threads and log.
 
-Rule ``<owner>_<name>`` runs ``<package>.<name>(job)``, where the owner is a registered paper
-(``rnnatlas.papers.<owner>.steps``) or one of :data:`OWNERS`. A rule named after its owner alone
-(``report``) runs the function of that name.
+Rule ``<owner>_<name>`` runs ``<package>.steps.<name>(job)``, where the package is
+``rnnatlas.papers.<owner>`` for a registered paper, or one of :data:`OWNERS`; a paper's report
+section, rule ``<paper>_section``, runs ``<package>.section.section(job)``. A rule named after
+its owner alone (``report``) runs the function of that name.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from importlib import import_module
 from pathlib import Path
 
 # Step packages that are not papers
-OWNERS = {"report": "rnnatlas.report.steps"}
+OWNERS = {"report": "rnnatlas.report"}
 
 
 class Files(list):
@@ -111,10 +112,11 @@ def _flatten(values: Iterable) -> list:
 
 
 def step_function(rule: str) -> Callable[[Job], None]:
-    """The function a rule runs: ``<owner>_<name>`` -> ``<owner package>.<name>``."""
+    """The function a rule runs: ``<owner>_<name>`` -> ``<owner package>.steps.<name>``."""
     owner, _, name = rule.partition("_")
-    module_name = OWNERS.get(owner, f"rnnatlas.papers.{owner}.steps")
     name = name or owner
+    package = OWNERS.get(owner, f"rnnatlas.papers.{owner}")
+    module_name = f"{package}.{'section' if name == 'section' else 'steps'}"
     try:
         module = import_module(module_name)
     except ModuleNotFoundError as err:

@@ -8,12 +8,21 @@ Two objectives share it:
   sequential MNIST): cross-entropy on the logits at the last step, torch's Adam, mini-batches
   shuffled anew each epoch (`ClassifierConfig`).
 Only the data check, the batch maker and the loss differ. Every epoch ends with an atomic
-checkpoint in `resume_dir` (model, optimizer, RNG states, history, CPU time) and `latest.json`
-pointing at it, so a killed job rerun with the same resume_dir continues where it stopped and ends
-bit-identical to an uninterrupted run.
+checkpoint (model, optimizer, RNG states, history, CPU time) and `latest.json` pointing at it, so
+a killed job rerun with the same resume_dir continues where it stopped and ends bit-identical to
+an uninterrupted run.
+
+The checkpoints of a run live in `resume_dir/run-<key>`, the key a digest of everything that
+shapes the run (model hyperparameters, training settings and seed, training data): a changed
+corpus, data seed or model trains afresh beside the old run instead of refusing it, and going
+back to the old settings resumes the old run. Only `epochs` (a run may be extended or rewound)
+and `threads` stay out of the key.
 
 Snakemake deletes a job's declared outputs before rerunning it: resume_dir must not be one of them.
 Every resume file loads with `torch.load(..., weights_only=True)`.
+
+Long because both objectives, the resume/checkpoint machinery and the model I/O helpers live
+together: one loop, one checkpoint format.
 """
 
 from __future__ import annotations
@@ -21,7 +30,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -34,6 +42,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from rnnatlas.io import atomic_path
 from rnnatlas.models import TORCH_KINDS
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
@@ -85,6 +94,7 @@ class TrainResult:
     cpu_time_s: float
     checkpoints: list[Path] = field(default_factory=list)
     resumed_from_epoch: int = 0  # 0: trained from scratch
+    run_dir: Path | None = None  # resume_dir/run-<key>: this run's checkpoints
 
 
 @dataclass
@@ -203,9 +213,9 @@ def _train(
 ) -> TrainResult:
     """The epoch loop every objective shares: resume or start, train, checkpoint every epoch."""
     torch.set_num_threads(cfg.threads)
-    resume_dir = Path(resume_dir)
-    resume_dir.mkdir(parents=True, exist_ok=True)
     identity = _run_identity(model, cfg, objective.data_sha256, objective.identity)
+    resume_dir = run_directory(resume_dir, identity)
+    resume_dir.mkdir(parents=True, exist_ok=True)
     optimizer = _make_optimizer(model, cfg)
 
     seed_everything(cfg.seed)  # also switches on deterministic kernels when resuming
@@ -228,7 +238,7 @@ def _train(
             if fixed_batches is not None:
                 batches = fixed_batches
             else:
-                order = _epoch_order(objective.count, epoch, cfg.seed)
+                order = epoch_order(objective.count, epoch, cfg.seed)
                 batches = objective.batches(order)
             row = _run_epoch(model, optimizer, objective, batches, epoch, state)
             if evaluate is not None:
@@ -331,7 +341,7 @@ def _make_dense_batches(
     return batches
 
 
-def _epoch_order(count: int, epoch: int, seed: int) -> torch.Tensor:
+def epoch_order(count: int, epoch: int, seed: int) -> torch.Tensor:
     """The shuffle of one epoch depends only on (seed, epoch), so a resumed run redraws it."""
     generator_seed = int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
     generator = torch.Generator().manual_seed(generator_seed)
@@ -433,6 +443,12 @@ def _dense_data_digest(inputs: torch.Tensor, labels: torch.Tensor) -> str:
     return digest.hexdigest()
 
 
+def run_directory(resume_dir: Path, identity: dict) -> Path:
+    """The folder of one run's checkpoints under resume_dir, named by a digest of `identity`."""
+    text = json.dumps(identity, sort_keys=True)
+    return Path(resume_dir) / f"run-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
+
+
 def _run_identity(model, cfg: TrainConfig, data_sha256: str, extra: dict | None = None) -> dict:
     """What must match for a checkpoint to be resumed: model, optimisation settings and data.
 
@@ -466,8 +482,8 @@ def _resume_or_start(model, optimizer, identity: dict, resume_dir: Path, epochs:
         return state
     # A run that went further than asked for is rewound to the epoch asked for.
     epoch = min(latest, epochs)
-    checkpoint = _load_resume_checkpoint(_epoch_path(resume_dir, epoch))
-    _refuse_other_run(checkpoint["identity"], identity, resume_dir)
+    checkpoint = load_resume_checkpoint(_epoch_path(resume_dir, epoch))
+    refuse_other_run(checkpoint["identity"], identity, resume_dir)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     restore_rng_state(checkpoint["rng"])
@@ -482,7 +498,7 @@ def _latest_epoch(resume_dir: Path) -> int | None:
     return int(json.loads(latest_file.read_text())["epoch"])
 
 
-def _load_resume_checkpoint(path: Path) -> dict:
+def load_resume_checkpoint(path: Path) -> dict:
     if not path.exists():
         raise FileNotFoundError(
             f"{path} is missing although {path.parent / LATEST_FILE} points past it; "
@@ -494,7 +510,7 @@ def _load_resume_checkpoint(path: Path) -> dict:
     return checkpoint
 
 
-def _refuse_other_run(saved: dict, current: dict, resume_dir: Path) -> None:
+def refuse_other_run(saved: dict, current: dict, resume_dir: Path) -> None:
     differences = []
     for section in ("model", "training"):
         for key in sorted(set(saved[section]) | set(current[section])):
@@ -522,8 +538,8 @@ def _save_checkpoint(resume_dir: Path, model, optimizer, identity: dict, state: 
         "rng": capture_rng_state(),
     }
     path = _epoch_path(resume_dir, state.epoch)
-    _atomic_torch_save(payload, path)
-    _atomic_write_text(
+    atomic_torch_save(payload, path)
+    atomic_write_text(
         resume_dir / LATEST_FILE, json.dumps({"epoch": state.epoch, "checkpoint": path.name})
     )
     return path
@@ -536,19 +552,19 @@ def _result(state: _Progress, resume_dir: Path, resumed_from: int) -> TrainResul
         cpu_time_s=state.cpu_time_s,
         checkpoints=checkpoints,
         resumed_from_epoch=resumed_from,
+        run_dir=resume_dir,
     )
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    torch.save(obj, temporary)
-    os.replace(temporary, path)
+def atomic_torch_save(obj, path: Path) -> None:
+    """torch.save through rnnatlas.io.atomic_path: a killed job leaves no partial file."""
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
+def atomic_write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
 
 
 # ----------------------------------------------------------------------- final model, exports
@@ -560,8 +576,8 @@ def save_model(model: SequenceLSTM, directory: Path, extra: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     description = {"hyperparameters": model.hyperparameters(), "extra": extra}
     text = json.dumps(description, indent=2)  # fails here, before anything is written
-    _atomic_torch_save(_cpu_state_dict(model.state_dict()), directory / MODEL_FILE)
-    _atomic_write_text(directory / MODEL_JSON, text)
+    atomic_torch_save(cpu_state_dict(model.state_dict()), directory / MODEL_FILE)
+    atomic_write_text(directory / MODEL_JSON, text)
 
 
 # the `kind` of model.json for each class name (rnnatlas.models.TORCH_KINDS the other way)
@@ -622,6 +638,8 @@ def export_checkpoints(
 ) -> list[Path]:
     """Copy the model weights of saved epochs (0 = untrained) to dest/epoch{k:03d}.pt.
 
+    resume_dir: the run's own folder (`TrainResult.run_dir`).
+
     `epochs` picks which (default: every saved epoch, 0 to the latest). dest also gets a
     model.json with the model's kind and hyperparameters, so `load_model_checkpoint(dest /
     "epoch007.pt")` (or `load_sequence_lstm` for an LSTM) works.
@@ -638,18 +656,18 @@ def export_checkpoints(
     dest.mkdir(parents=True, exist_ok=True)
     exported = []
     for epoch in selected:
-        checkpoint = _load_resume_checkpoint(_epoch_path(resume_dir, epoch))
+        checkpoint = load_resume_checkpoint(_epoch_path(resume_dir, epoch))
         target = dest / f"epoch{epoch:03d}.pt"
-        _atomic_torch_save(_cpu_state_dict(checkpoint["model"]), target)
+        atomic_torch_save(cpu_state_dict(checkpoint["model"]), target)
         exported.append(target)
     hyperparameters = checkpoint["identity"]["model"]
     description = {"hyperparameters": hyperparameters, "extra": {}}
     kind = _KIND_OF_CLASS.get(hyperparameters.get("class"))
     if kind is not None:
         description = {"kind": kind, **description}
-    _atomic_write_text(dest / MODEL_JSON, json.dumps(description, indent=2))
+    atomic_write_text(dest / MODEL_JSON, json.dumps(description, indent=2))
     return exported
 
 
-def _cpu_state_dict(state_dict: dict) -> dict:
+def cpu_state_dict(state_dict: dict) -> dict:
     return {name: tensor.detach().cpu().clone() for name, tensor in state_dict.items()}

@@ -21,10 +21,9 @@ rule csl_corpus:
         mem_mb=2000,
         runtime=10,
     params:
-        flags=corpus_flags,
-        out=lambda wildcards, output: os.path.dirname(output[0]),
-    shell:
-        "rnnatlas csl-corpus --out {params.out} {params.flags} > {log} 2>&1"
+        corpus=corpus_spec,
+    script:
+        "../scripts/step.py"
 
 
 rule csl_train_esn:
@@ -48,14 +47,10 @@ rule csl_train_esn:
         mem_mb=4000,
         runtime=30,
     params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        out=lambda wildcards, output: os.path.dirname(output.metrics),
         spec=model_spec,
         decode=decode_spec,
-    shell:
-        "rnnatlas csl-train --data {params.data} --out {params.out} --name {wildcards.model}"
-        " --spec '{params.spec}' --decode '{params.decode}' --seed {wildcards.seed}"
-        " --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 # Resumable state lives under results/resume/, which is not a declared output: Snakemake
@@ -86,21 +81,19 @@ rule csl_train_lstm:
         mem_mb=4000,
         runtime=240,
     params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        out=lambda wildcards, output: os.path.dirname(output.metrics),
-        resume=resume_dir,
+        # each run gets its own folder in it, keyed by model, settings, seed and data
+        resume="results/resume/{dataset}/{model}/seed{seed}",
         spec=model_spec,
         decode=decode_spec,
-    shell:
-        "rnnatlas csl-train --data {params.data} --out {params.out} --name {wildcards.model}"
-        " --spec '{params.spec}' --decode '{params.decode}' --seed {wildcards.seed}"
-        " --resume-dir {params.resume} --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule csl_states:
     input:
         corpus_files("{dataset}"),
         model="results/models/{dataset}/{model}/seed{seed}/model.pt",
+        model_card="results/models/{dataset}/{model}/seed{seed}/model.json",
     output:
         "results/states/{dataset}/{model}/seed{seed}/test.parquet",
     log:
@@ -113,12 +106,8 @@ rule csl_states:
     resources:
         mem_mb=4000,
         runtime=30,
-    params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        model=lambda wildcards, input: os.path.dirname(input.model),
-    shell:
-        "rnnatlas csl-states --model {params.model} --data {params.data} --out {output}"
-        " > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule csl_esn_sweep:
@@ -137,22 +126,11 @@ rule csl_esn_sweep:
         mem_mb=4000,
         runtime=60,
     params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        name=lambda wildcards: CSL[f"esn_{wildcards.sweep}"]["model"],
-        spec=lambda wildcards: as_json(
-            CSL["models"][CSL[f"esn_{wildcards.sweep}"]["model"]]
-        ),
-        values=lambda wildcards: ",".join(
-            map(str, CSL[f"esn_{wildcards.sweep}"]["values"])
-        ),
-        seeds=lambda wildcards: ",".join(
-            map(str, CSL[f"esn_{wildcards.sweep}"]["seeds"])
-        ),
-        decode=as_json(CSL["juven"]["decode"]),
-    shell:
-        "rnnatlas csl-sweep --data {params.data} --out {output} --sweep {wildcards.sweep}"
-        " --name {params.name} --spec '{params.spec}' --values {params.values}"
-        " --seeds {params.seeds} --decode '{params.decode}' --threads {threads} > {log} 2>&1"
+        grid=lambda wildcards: CSL[f"esn_{wildcards.sweep}"],
+        spec=lambda wildcards: CSL["models"][CSL[f"esn_{wildcards.sweep}"]["model"]],
+        decode=CSL["juven"]["decode"],
+    script:
+        "../scripts/step.py"
 
 
 rule csl_bag_of_words:
@@ -188,9 +166,8 @@ rule csl_collect:
     resources:
         mem_mb=1000,
         runtime=5,
-    shell:
-        "rnnatlas csl-collect --runs-out {output.runs} --summary-out {output.summary}"
-        " {input} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule csl_rssviz:
@@ -212,19 +189,10 @@ rule csl_rssviz:
         runtime=30,
     params:
         rss=RSSVIZ,
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        out=lambda wildcards, output: os.path.dirname(output.metrics),
         state=rssviz_state,
-        umap=as_json(RSSVIZ["umap"]),
-        trajectories=as_json(RSSVIZ["trajectories"]),
-        decode=as_json(CSL["decode"]),
-    shell:
-        "rnnatlas csl-rssviz --states {input.states} --model {params.model} --data {params.data}"
-        " --out {params.out} --sentences {params.rss[sentences]} --state {params.state}"
-        " --umap '{params.umap}' --random-state {params.rss[random_state]}"
-        " --trajectories '{params.trajectories}' --decode '{params.decode}'"
-        " --trust-neighbors {params.rss[trust_neighbors]} > {log} 2>&1"
+        decode=CSL["decode"],
+    script:
+        "../scripts/step.py"
 
 
 rule csl_rssviz_training:
@@ -254,25 +222,12 @@ rule csl_rssviz_training:
         runtime=30,
     params:
         rss=RSSVIZ,
-        seed=STATES_SEED,
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        out=lambda wildcards, output: os.path.dirname(output.summary),
-        figures=lambda wildcards, output: os.path.dirname(output.gif),
         stages=training_stages,
         title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {STATES_SEED})",
         state=rssviz_state,
-        outputs=as_json(RSSVIZ["outputs"]),
-        umap=as_json(RSSVIZ["umap"]),
-        decode=as_json(CSL["decode"]),
-    shell:
-        "rnnatlas csl-rssviz-training --embedding {input.embedding} --states {input.states}"
-        " --model {params.model} --data {params.data} --out {params.out}"
-        " --figures {params.figures} --name {wildcards.model}_training"
-        " --title '{params.title}'"
-        " --stages {params.stages} --outputs '{params.outputs}' --decode '{params.decode}'"
-        " --state {params.state} --umap '{params.umap}'"
-        " --random-state {params.rss[random_state]} > {log} 2>&1"
+        decode=CSL["decode"],
+    script:
+        "../scripts/step.py"
 
 
 rule csl_rssviz_hyperparameters:
@@ -301,21 +256,9 @@ rule csl_rssviz_hyperparameters:
     params:
         rss=RSSVIZ,
         seed=STATES_SEED,
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        out=lambda wildcards, output: os.path.dirname(output.panels),
-        figures=lambda wildcards, output: os.path.dirname(output.png),
-        spec=as_json(CSL["models"][RSSVIZ["hyperparameters"]["model"]]),
-        radius=",".join(map(str, RSSVIZ["hyperparameters"]["spectral_radius"])),
-        leak=",".join(map(str, RSSVIZ["hyperparameters"]["leak"])),
-        scaling=",".join(map(str, RSSVIZ["hyperparameters"]["input_scaling"])),
-        umap=as_json(RSSVIZ["umap"]),
-    shell:
-        "rnnatlas csl-rssviz-hyper --data {params.data} --spec '{params.spec}'"
-        " --out {params.out} --figures {params.figures} --spectral-radius {params.radius}"
-        " --leak {params.leak} --input-scaling {params.scaling}"
-        " --sentences {params.rss[sentences]} --seed {params.seed} --umap '{params.umap}'"
-        " --random-state {params.rss[random_state]}"
-        " --trust-neighbors {params.rss[trust_neighbors]} > {log} 2>&1"
+        spec=CSL["models"][RSSVIZ["hyperparameters"]["model"]],
+    script:
+        "../scripts/step.py"
 
 
 rule csl_units:
@@ -351,21 +294,10 @@ rule csl_units:
         runtime=10,
     params:
         rss=RSSVIZ,
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        tables=lambda wildcards, output: os.path.dirname(output.summary),
-        figures=lambda wildcards, output: os.path.dirname(output.png[0]),
         state=rssviz_state,
         units=CSL["units"],
-    shell:
-        "rnnatlas csl-units --model {params.model} --data {params.data} --states {input.states}"
-        " --tables {params.tables} --figures {params.figures}"
-        " --sentence '{params.units[sentence]}' --top-k {params.units[top_k]}"
-        " --polyvalent-min {params.units[polyvalent_min]}"
-        " --connected-output {params.units[connected_output]}"
-        " --connected-k {params.units[connected_k]}"
-        " --delta-sentences {params.units[delta_sentences]} --state {params.state}"
-        " --seed {params.rss[random_state]} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule csl_figures:
@@ -395,10 +327,8 @@ rule csl_figures:
     resources:
         mem_mb=2000,
         runtime=10,
-    shell:
-        "rnnatlas csl-figures --runs {input.runs} --units {input.units}"
-        " --sentences {input.sentences} --bow {input.bow} --histories {input.histories}"
-        " --out results/figures/csl > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule csl_rssviz_figures:
@@ -426,9 +356,38 @@ rule csl_rssviz_figures:
         mem_mb=2000,
         runtime=10,
     params:
-        outputs=as_json(RSSVIZ["outputs"]),
-        out=lambda wildcards, output: os.path.dirname(output.html),
+        outputs=RSSVIZ["outputs"],
         title=lambda wildcards: f"{wildcards.model.upper()} ({MAIN_DATASET}, seed {STATES_SEED})",
-    shell:
-        "rnnatlas csl-rssviz-figures --embedding {input} --outputs '{params.outputs}'"
-        " --title '{params.title}' --prefix {wildcards.model} --out {params.out} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
+
+
+# This paper's part of the report: its claims checked, its HTML section.
+rule csl_section:
+    input:
+        runs="results/experiments/csl/runs.parquet",
+        units="results/experiments/csl/esn_units.parquet",
+        sentences="results/experiments/csl/esn_sentences.parquet",
+        bow="results/experiments/csl/bow.parquet",
+        cards=csl_cards(),
+        table_html="results/figures/csl/error_table.html",
+        figures=rules.csl_figures.output,
+        visual=visual_outputs(),
+    output:
+        claims="results/report/csl/claims.json",
+        html="results/report/csl/section.html",
+    log:
+        "logs/report/csl.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=config,
+        presets=PRESETS,
+        title=registry.paper("csl").title,
+        page=REPORT_PAGE,
+    script:
+        "../scripts/step.py"

@@ -23,53 +23,40 @@ MAIN_DATASET = dataset_name(CSL["corpus"]["n_objects"])
 JUVEN_DATASET = dataset_name(CSL["corpus"]["n_objects"], juven=True)
 
 
-def corpus_flags(wildcards):
+def corpus_spec(wildcards):
+    """What builds corpus {dataset}: its name gives the objects, 'center' and the protocol."""
     corpus = CSL["corpus"]
-    n_objects = int(wildcards.dataset.split("-")[1][1:])
     juven = CSL["juven"]
-    return " ".join(
-        [
-            f"--n-objects {n_objects}",
-            "--center" if "-center" in wildcards.dataset else "",
-            (
-                f"--protocol juven --train-total {juven['train_sentences']}"
-                f" --test-total {juven['test_sentences']}"
-                if wildcards.dataset.endswith("-juven")
-                else ""
-            ),
-            f"--seed {corpus['seed']}",
-            "--train " + ",".join(map(str, corpus["train"])),
-            "--test " + ",".join(map(str, corpus["test"])),
-            "--validation " + ",".join(map(str, corpus["validation"])),
-        ]
-    )
-
-
-def as_json(value):
-    """Config sections go to the command line as JSON (single-quoted in the shell)."""
-    text = json.dumps(value, sort_keys=True)
-    if "'" in text:
-        raise ValueError(f"config values must not contain single quotes: {text}")
-    return text
+    return {
+        "n_objects": int(wildcards.dataset.split("-")[1][1:]),
+        "center": "-center" in wildcards.dataset,
+        "seed": corpus["seed"],
+        "train": corpus["train"],
+        "test": corpus["test"],
+        "validation": corpus["validation"],
+        "protocol": "juven" if wildcards.dataset.endswith("-juven") else "variengien",
+        "totals": [juven["train_sentences"], juven["test_sentences"]],
+    }
 
 
 def decode_spec(wildcards):
     """Juven-protocol corpora are scored with Juven's decoding, the others with Variengien's."""
     juven = wildcards.dataset.endswith("-juven")
-    return as_json(CSL["juven"]["decode"] if juven else CSL["decode"])
+    return CSL["juven"]["decode"] if juven else CSL["decode"]
 
 
 def model_spec(wildcards):
-    return as_json(CSL["models"][wildcards.model])
+    return CSL["models"][wildcards.model]
 
 
 def corpus_files(dataset):
+    """A corpus's files, named as the step functions read them: train, validation, test, card."""
     return multiext(
         f"results/data/{dataset}/",
-        "train.parquet",
-        "validation.parquet",
-        "test.parquet",
-        "card.json",
+        train="train.parquet",
+        validation="validation.parquet",
+        test="test.parquet",
+        card="card.json",
     )
 
 
@@ -132,13 +119,6 @@ def csl_cards():
     return [f"results/data/{dataset}/card.json" for dataset in sorted(datasets)]
 
 
-def resume_dir(wildcards):
-    """Resumable LSTM state, keyed by the model's config: a changed config starts afresh."""
-    spec = model_spec(wildcards)
-    key = hashlib.sha256(spec.encode()).hexdigest()[:12]
-    return f"results/resume/{wildcards.dataset}/{wildcards.model}/seed{wildcards.seed}/{key}"
-
-
 RSSVIZ = CSL["rssviz"]
 
 
@@ -171,16 +151,24 @@ def rssviz_state(wildcards):
 
 def training_stages(wildcards):
     kind = CSL["models"][wildcards.model]["kind"]
-    key = "esn_sentences" if kind == "esn" else "lstm_epochs"
-    return ",".join(map(str, RSSVIZ["training"][key]))
+    return RSSVIZ["training"]["esn_sentences" if kind == "esn" else "lstm_epochs"]
 
 
 def model_inputs(wildcards):
     """What a visual analysis of a trained model reads: model, states, corpus, checkpoints."""
     files = {
         "model": f"{main_model_dir(wildcards.model)}/model.pt",
+        "model_card": f"{main_model_dir(wildcards.model)}/model.json",
         "states": states_file(wildcards.model),
-        "card": f"results/data/{MAIN_DATASET}/card.json",
+        **{
+            name: f"results/data/{MAIN_DATASET}/{name}.{ext}"
+            for name, ext in [
+                ("train", "parquet"),
+                ("validation", "parquet"),
+                ("test", "parquet"),
+                ("card", "json"),
+            ]
+        },
     }
     if CSL["models"][wildcards.model]["kind"] == "lstm":
         files["checkpoints"] = f"{main_model_dir(wildcards.model)}/checkpoints"
@@ -197,6 +185,7 @@ def visual_outputs():
             f"results/analysis/csl/rssviz_training/{model}/training.json",
             f"results/figures/csl/rssviz/{model}.html",
             f"results/figures/csl/rssviz/{model}_training.gif",
+            f"results/figures/csl/rssviz/{model}_training.png",
             f"results/analysis/csl/units/{model}/summary.json",
         ]
         files += [f"results/figures/csl/rssviz/{model}_{v}.png" for v in RSSVIZ_VIEWS]

@@ -16,7 +16,8 @@ ruleorder: memory_ngram > memory_signature
 rule memory_signature:
     input:
         states=memory_states,
-        mnist=f"results/data/{MNIST_DATASET}/card.json",
+        # sequential MNIST: the input of a step is a class of its row
+        mnist=lambda wildcards: MEMORY_MNIST_TEST if wildcards.family == "mnist" else [],
     output:
         "results/analysis/memory/{family}/{name}.parquet",
     log:
@@ -31,24 +32,14 @@ rule memory_signature:
         runtime=60,
     params:
         memory=MEMORY,
-        # sequential MNIST: the input of a step is a class of its row
-        inputs=lambda wildcards, input: (
-            f"--inputs {MEMORY['mnist_target']} --data {os.path.dirname(input.mnist)}"
-            f" --bins {MEMORY['mnist_bins']}"
-            if wildcards.family == "mnist"
-            else "--inputs token"
-        ),
-    shell:
-        "rnnatlas memory-signature --states {input.states} --out {output}"
-        " --family {wildcards.family} --model {wildcards.name}"
-        " --max-lag {params.memory[max_lag]} --decoder {params.memory[decoder]}"
-        " --max-samples '{params.memory[max_samples]}' --seed {params.memory[seed]}"
-        " {params.inputs} --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule memory_ngram:
     input:
-        multiext(f"results/data/{TEXT8_DATASET}/", *TEXT8_SPLITS),
+        train=TEXT8_DATA["train"],
+        test=TEXT8_DATA["test"],
     output:
         "results/analysis/memory/text8/ngram{n}.parquet",
     log:
@@ -62,13 +53,9 @@ rule memory_ngram:
         mem_mb=8000,
         runtime=60,
     params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
         memory=MEMORY,
-    shell:
-        "rnnatlas memory-ngram --data {params.data} --out {output} --n {wildcards.n}"
-        " --max-lag {params.memory[max_lag]} --max-samples '{params.memory[max_samples]}'"
-        " --characters {params.memory[ngram_characters]} --seed {params.memory[seed]}"
-        " > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule memory_capacity:
@@ -84,9 +71,8 @@ rule memory_capacity:
         runtime=10,
     params:
         memory=MEMORY,
-    shell:
-        "rnnatlas memory-capacity --out {output} --units {params.memory[capacity_units]}"
-        " --seed {params.memory[seed]} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule memory_figures:
@@ -111,7 +97,31 @@ rule memory_figures:
     resources:
         mem_mb=2000,
         runtime=10,
+    script:
+        "../scripts/step.py"
+
+
+# This paper's part of the report: its claims checked, its HTML section.
+rule memory_section:
+    input:
+        signatures=memory_tables(),
+        capacity="results/analysis/memory/capacity.json",
+        figures=rules.memory_figures.output,
+    output:
+        claims="results/report/memory/claims.json",
+        html="results/report/memory/section.html",
+    log:
+        "logs/report/memory.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
     params:
-        out=lambda wildcards, output: os.path.dirname(output.table),
-    shell:
-        "rnnatlas memory-figures --out {params.out} {input} > {log} 2>&1"
+        config=config,
+        presets=PRESETS,
+        title=registry.paper("memory").title,
+        page=REPORT_PAGE,
+    script:
+        "../scripts/step.py"

@@ -3,6 +3,10 @@
 MEMORY = config["memory"]
 
 
+# Sequential MNIST: the input of a step is a class of the test digit's row read at that step.
+MEMORY_MNIST_TEST = f"results/data/{MNIST_DATASET}/test.parquet"
+
+
 def memory_states(wildcards):
     """The states file whose signature {family}/{name} is."""
     if wildcards.family == "csl":

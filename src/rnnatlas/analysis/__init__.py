@@ -1,7 +1,7 @@
 """Analyses that turn model outputs and hidden states into numbers.
 
-The public entry points (DESIGN.md) load lazily, so importing one analysis does not import
-torch or scikit-dimension for the others.
+The public entry points (README, "Bring your own model or states") load lazily, so importing one
+analysis does not import torch or scikit-dimension for the others.
 """
 
 from __future__ import annotations

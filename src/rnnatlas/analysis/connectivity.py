@@ -302,7 +302,7 @@ def _as_sequence(values, name: str):
 
 
 class _CallableModule(types.ModuleType):
-    """DESIGN.md's public entry point is `rnnatlas.analysis.connectivity(model, ...)`, yet once this
+    """The public entry point is `rnnatlas.analysis.connectivity(model, ...)`, yet once this
     module is imported Python binds that same dotted name to the module: calling the module calls
     the function, so both readings work whatever was imported first."""
 

@@ -35,6 +35,10 @@ most frequent train target), chance_entropy (entropy in nats of the train target
 distribution: the cross-entropy of predicting it), r2 and squared_correlation (linear decoder
 only; the squared correlation is Jaeger's MC_k), n_train, n_test. Columns that a decoder does not
 define are NaN.
+
+Long because the signature is one method: lag targets, the joint all-lags decoder fit (its
+preconditioned L-BFGS), the MLP and linear variants, the area metric and the reservoirpy
+capacity cross-check share their data layout; split them when a second user appears.
 """
 
 from __future__ import annotations
@@ -755,6 +759,56 @@ def memory_capacity_check(
     )
     ours = float(table.loc[table["lag"] >= 1, "squared_correlation"].sum())
     return {"ours": ours, "reservoirpy": float(theirs), "max_lag": max_lag, "units": units}
+
+
+ABOVE_CHANCE = 0.02  # excess over chance that a lag must pass to count in the memory length
+
+
+def signature_measure(rows: pd.DataFrame) -> str:
+    """ "accuracy" when a signature's rows have accuracies, else "squared_correlation" (the
+    linear decoder's)."""
+    if rows["accuracy"].notna().any():
+        return "accuracy"
+    if "squared_correlation" in rows and rows["squared_correlation"].notna().any():
+        return "squared_correlation"
+    return "accuracy"
+
+
+def excess_over_chance(rows: pd.DataFrame) -> pd.Series:
+    """Per row of a signature: accuracy - chance_majority, or the squared correlation (chance 0)
+    for a linear decoder's rows; NaN where undefined."""
+    if signature_measure(rows) == "squared_correlation":
+        return rows["squared_correlation"].astype(float)
+    return rows["accuracy"].astype(float) - rows["chance_majority"].astype(float)
+
+
+def signature_area(rows: pd.DataFrame, threshold: float = ABOVE_CHANCE) -> dict:
+    """The memory area of one signature (the rows of `memory_signature` for one state and one
+    decoder: lag, accuracy, chance_majority and, for the linear decoder, squared_correlation).
+
+    area = sum over the lags k = 0..K of max(0, accuracy_k - chance_majority_k), in "lags of
+    perfect recall above chance" (lags without an accuracy add 0): a state that recalls the
+    last m inputs perfectly and nothing older scores m (1 - chance), one at chance scores 0.
+    With the linear decoder (no accuracy) the area is the sum of the squared correlations
+    (Jaeger's memory capacity over lags 0..K, chance 0).
+
+    Returns measure ("accuracy" or "squared_correlation"), area, memory_length (the last lag
+    whose excess over chance passes `threshold`, <NA> when none does), max_lag (K: the area
+    grows with it) and chance (the mean chance_majority over the lags).
+    """
+    missing = [c for c in ("lag", "accuracy", "chance_majority") if c not in rows.columns]
+    if missing:
+        raise ValueError(f"a signature's rows need column(s) {missing} (memory_signature's)")
+    rows = rows.sort_values("lag")
+    excess = excess_over_chance(rows)
+    above = rows["lag"][excess > threshold]
+    return {
+        "measure": signature_measure(rows),
+        "area": float(excess.clip(lower=0).fillna(0).sum()),
+        "memory_length": int(above.max()) if len(above) else pd.NA,
+        "max_lag": int(rows["lag"].max()),
+        "chance": float(rows["chance_majority"].mean()),
+    }
 
 
 class _CallableModule(types.ModuleType):

@@ -1,15 +1,17 @@
-"""The registered papers: the one list `rule all`, the report and the atlas read.
+"""The registered papers: the one list `rule all`, the report and the config check read.
 
-Adding a paper: a package `rnnatlas.papers.<name>` (data, steps, reference, claims, figures,
-section), `workflow/rules/<name>_files.smk` (its file lists) and `workflow/rules/<name>.smk` (its
-rules, among them `<name>_section`), its keys in config.yaml, the schema and the presets, and
-one line below.
+Adding a paper: a package `rnnatlas.papers.<name>` (data, steps, reference, claims, checks,
+figures, section), `workflow/rules/<name>_files.smk` (its file lists) and
+`workflow/rules/<name>.smk` (its rules, among them `<name>_section`), its keys in config.yaml,
+the schema and the presets, and one line below.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class Paper:
         """The paper's claims (rnnatlas.report.claims.Claim), in report order."""
         return import_module(f"{self.package}.claims").registry()
 
+    def config_problems(self, config: Mapping) -> list[str]:
+        """What the config schema cannot say about this paper's keys (cross-references)."""
+        return import_module(f"{self.package}.checks").config_problems(config)
+
 
 PAPERS = (
     Paper("csl", "Variengien & Hinaut 2020 — ESN vs LSTM on the cross-situational language task"),
@@ -32,6 +38,25 @@ PAPERS = (
     Paper("text8", "Madsen 2019 — visualizing memorization in RNNs (text8 autocomplete)"),
     Paper("memory", "Koppula, Sim & Chin 2018 — memory signatures"),
 )
+
+
+def config_checks() -> list[Callable[[Mapping], list[str]]]:
+    """Every registered paper's cross-field config checks."""
+    return [paper.config_problems for paper in PAPERS]
+
+
+def validate_config(config: Mapping) -> Mapping:
+    """The schema, then every paper's checks; raises rnnatlas.config.ConfigError."""
+    from rnnatlas.config import validate
+
+    return validate(config, config_checks())
+
+
+def load_config(paths: Iterable[str | Path]) -> dict:
+    """config.yaml and presets merged in order, validated like :func:`validate_config`."""
+    from rnnatlas import config
+
+    return config.load_config(paths, config_checks())
 
 
 def names() -> list[str]:

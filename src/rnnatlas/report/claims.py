@@ -1,40 +1,22 @@
-"""The claims registry: every number or ordering a paper reports, checked against ours.
+"""The claim framework: a number or ordering a paper reports, checked against ours.
 
 Each claim knows (a) what the configuration must contain for it to be checkable (`requires`,
-returning the reason when it is not) and (b) how to compute our value and a verdict from the
-pipeline's tables. Verdicts: "reproduced", "not reproduced", "not checked at this scale".
+returning the reason when it is not) and (b) how to compute our value and a verdict from its
+paper's tables (`evaluate(tables, config)`; each paper decides what its tables are). Verdicts:
+"reproduced", "not reproduced", "not checked at this scale". The claims themselves live in
+each paper's package (`rnnatlas.papers.<name>.claims.registry()`); this module knows no paper.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-
-import numpy as np
-import pandas as pd
-
-from rnnatlas.papers.csl import reference
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 REPRODUCED = "reproduced"
 NOT_REPRODUCED = "not reproduced"
 NOT_CHECKED = "not checked at this scale"
-CSL_PAPER = "Variengien & Hinaut 2020 (CSL); Juven & Hinaut 2020"
-
-
-@dataclass
-class Results:
-    """The tables a claim may read."""
-
-    runs: pd.DataFrame  # one row per trained model (csl-collect)
-    units: pd.DataFrame  # ESN units sweep
-    sentences: pd.DataFrame  # ESN training-sentences sweep
-    bow: pd.DataFrame
-    cards: Mapping[int, dict]  # n_objects -> corpus card
-    visual: Mapping | None = None  # {"rssviz": {model: metrics}, "units": {model: summary}, ...}
-    mnist: Mapping | None = None  # {"variants": DataFrame, "separability": DataFrame}
-    text8: Mapping = field(default_factory=dict)  # {"test", "letters": DataFrame, "histories"}
-    memory: Mapping = field(default_factory=dict)  # {"signatures": DataFrame, "capacity"}
+VERDICTS = (REPRODUCED, NOT_REPRODUCED, NOT_CHECKED)
 
 
 @dataclass
@@ -54,9 +36,10 @@ class Claim:
     unit: str
     source: str
     requires: Callable[[Mapping], str | None]
-    evaluate: Callable[[Results, Mapping], Outcome]
+    evaluate: Callable[[object, Mapping], Outcome]
 
-    def check(self, config: Mapping, results: Results | None) -> dict:
+    def check(self, config: Mapping, tables: object | None) -> dict:
+        """The claim's record (claims.json fields) on its paper's tables, or why not checked."""
         reason = self.requires(config)
         record = {
             "id": self.id,
@@ -67,7 +50,7 @@ class Claim:
             "source": self.source,
             "scale": config["scale"],
         }
-        if reason is not None or results is None:
+        if reason is not None or tables is None:
             return {
                 **record,
                 "value": None,
@@ -75,7 +58,7 @@ class Claim:
                 "verdict": NOT_CHECKED,
                 "detail": reason or "no results",
             }
-        outcome = self.evaluate(results, config)
+        outcome = self.evaluate(tables, config)
         return {
             **record,
             "value": outcome.value,
@@ -85,398 +68,35 @@ class Claim:
         }
 
 
-# ---------------------------------------------------------------- statistics
-
-
-def tolerance_pp(seed_sd: float, k_ours: int, paper_fraction: float, n_test: int) -> float:
-    """Two-sided ~95 % band (percentage points) for |our mean - paper mean|.
-
-    Both means are averages over random networks (k_ours and Juven's 5) evaluated on a random test
-    set of n_test sentences each. Seed-to-seed variance is estimated from our runs (assumed the
-    same for the paper's networks) and the test-set sampling variance of an error rate p is
-    p(1-p)/n for each of the two independent test sets: z * sqrt(sd²(1/k + 1/5) + 2 p(1-p)/n).
-    """
-    p = min(max(paper_fraction, 0.0), 1.0)
-    var = seed_sd**2 * (1 / k_ours + 1 / reference.JUVEN_NETWORKS) + 2 * p * (1 - p) / n_test
-    return 100 * 1.96 * math.sqrt(var)
-
-
-def _compare_number(frame: pd.DataFrame, column: str, paper_pct: float) -> Outcome:
-    if frame.empty:
-        return Outcome(None, NOT_CHECKED, detail="no run of this condition in the results")
-    values, n_test = frame[column].dropna(), int(frame["n"].iloc[0])
-    if len(values) < 2:
-        return Outcome(None, NOT_CHECKED, detail="needs at least 2 seeds to estimate the spread")
-    mean, sd = float(values.mean()), float(values.std(ddof=1))
-    tol = tolerance_pp(sd, len(values), paper_pct / 100, n_test)
-    ours = 100 * mean
-    verdict = REPRODUCED if abs(ours - paper_pct) <= tol else NOT_REPRODUCED
-    detail = (
-        f"mean of {len(values)} seeds, sd {100 * sd:.2f} pp; |diff| {abs(ours - paper_pct):.2f} pp"
-    )
-    return Outcome(round(ours, 3), verdict, round(tol, 3), detail)
-
-
-# ---------------------------------------------------------------- requirements
-
-
-def _same(spec: Mapping, paper: Mapping) -> list[str]:
-    return [k for k, v in paper.items() if not np.isclose(float(spec.get(k, np.nan)), float(v))]
-
-
-def _esn_is_paper(config: Mapping, model: str) -> str | None:
-    spec = config["csl"]["models"].get(model)
-    if spec is None or spec["kind"] != "esn":
-        return f"no ESN named {model!r}"
-    differs = _same(spec, reference.PAPER_ESN)
-    if differs:
-        return f"{model} differs from the paper's ESN in {', '.join(differs)}"
-    return None
-
-
-def _lstm_is_paper(config: Mapping, model: str = "lstm") -> str | None:
-    spec = config["csl"]["models"].get(model)
-    if spec is None or spec["kind"] != "lstm":
-        return f"no LSTM named {model!r}"
-    differs = _same(spec, reference.PAPER_LSTM)
-    if differs:
-        return f"{model} differs from the paper's LSTM in {', '.join(differs)} (scale)"
-    return None
-
-
-def _corpus_is_paper(config: Mapping) -> str | None:
-    corpus = config["csl"]["corpus"]
-    if corpus["center"]:
-        return "corpus uses Juven's 'center' variant"
-    for key, value in reference.PAPER_SPLIT.items():
-        if list(corpus[key]) != value:
-            return f"csl.corpus.{key} is {corpus[key]}, the paper uses {value}"
-    return None
-
-
-def _juven_protocol_is_paper(config: Mapping) -> str | None:
-    juven = config["csl"]["juven"]
-    if config["csl"]["corpus"]["center"]:
-        return "corpus uses Juven's 'center' variant"
-    for key in ("train_sentences", "test_sentences"):
-        if juven[key] != reference.JUVEN_PROTOCOL_SIZES[key]:
-            return (
-                f"csl.juven.{key} is {juven[key]}, Juven used {reference.JUVEN_PROTOCOL_SIZES[key]}"
-            )
-    if dict(juven["decode"]) != reference.JUVEN_DECODE:
-        return f"csl.juven.decode differs from Juven's {reference.JUVEN_DECODE}"
-    return None
-
-
-def _all(*checks: Callable[[], str | None]) -> str | None:
-    for check in checks:
-        reason = check()
-        if reason:
-            return reason
-    return None
-
-
-def _in_compare(config: Mapping, model: str, min_seeds: int = 1) -> str | None:
-    compare = config["csl"]["compare"]
-    if model not in compare["models"]:
-        return f"{model} is not in csl.compare.models"
-    if len(compare["seeds"]) < min_seeds:
-        return f"csl.compare.seeds has {len(compare['seeds'])} seed(s), needs {min_seeds}"
-    if config["csl"]["corpus"]["n_objects"] != 4:
-        return "the comparison corpus does not have 4 objects"
-    return None
-
-
-# ---------------------------------------------------------------- claims
-
-
-def _juven_claim(key: str, what: str, value: float, requires, evaluate) -> Claim:
-    """One of Juven & Hinaut's ESN numbers (% error, mean of 5 networks, their protocol)."""
-    return Claim(
-        id=f"csl.juven.{key}",
-        paper=CSL_PAPER,
-        what=what,
-        paper_value=value,
-        unit="%",
-        source=f"[code data] Juven & Hinaut 2020, mean of 5 networks. {reference.JUVEN_PROTOCOL}",
-        requires=requires,
-        evaluate=evaluate,
-    )
-
-
-def _juven_main(model: str, which: int) -> Claim:
-    column = ("valid_error", "exact_error")[which]
-    value = reference.JUVEN_MAIN[model][which]
-    readout = "online RLS" if model == "esn" else "offline ridge"
-
-    def requires(config):
-        return _all(
-            lambda: _in_compare(config, model, min_seeds=2),
-            lambda: _esn_is_paper(config, model),
-            lambda: _juven_protocol_is_paper(config),
-        )
-
-    def evaluate(results, config):
-        runs = _protocol(results.runs, "juven")
-        frame = runs[(runs["model"] == model) & (runs["n_objects"] == 4)]
-        return _compare_number(frame, column, value)
-
-    what = (
-        f"ESN ({readout}), 4 objects, 1000 units, 1000 training sentences: "
-        f"{column.replace('_', ' ')}"
-    )
-    return _juven_claim(f"{model}.{column}", what, value, requires, evaluate)
-
-
-def _juven_sweep(sweep: str, grid_value: int, which: int) -> Claim:
-    column = ("valid_error", "exact_error")[which]
-    points = reference.JUVEN_UNITS if sweep == "units" else reference.JUVEN_SENTENCES
-    value = points[grid_value][which]
-    label = "reservoir units" if sweep == "units" else "training sentences"
-
-    def requires(config):
-        section = config["csl"][f"esn_{sweep}"]
-        if grid_value not in section["values"]:
-            return f"{grid_value} is not in csl.esn_{sweep}.values"
-        if len(section["seeds"]) < 2:
-            return f"csl.esn_{sweep}.seeds needs at least 2 seeds"
-        if config["csl"]["corpus"]["n_objects"] != 4:
-            return "the sweep corpus does not have 4 objects"
-        spec = config["csl"]["models"][section["model"]]
-        if spec["readout"] != "rls":
-            return "Juven's grids use the online readout"
-        paper = dict(reference.PAPER_ESN)
-        if sweep == "units":
-            paper.pop("units")
-        differs = _same(spec, paper)
-        if differs:
-            return f"sweep ESN differs from the paper's in {', '.join(differs)}"
-        return _juven_protocol_is_paper(config)
-
-    def evaluate(results, config):
-        table = results.units if sweep == "units" else results.sentences
-        frame = table[table["value"] == grid_value]
-        return _compare_number(frame, column, value)
-
-    what = f"ESN online, 4 objects, {grid_value} {label}: {column.replace('_', ' ')}"
-    return _juven_claim(f"{sweep}{grid_value}.{column}", what, value, requires, evaluate)
-
-
-def _juven_objects(n_objects: int, which: int) -> Claim:
-    column = ("valid_error", "exact_error")[which]
-    value = reference.JUVEN_OBJECTS[n_objects][which]
-
-    def requires(config):
-        objects = config["csl"]["objects"]
-        if n_objects not in objects["values"]:
-            return f"{n_objects} is not in csl.objects.values"
-        if len(objects["seeds"].get("esn", [])) < 2:
-            return "csl.objects.seeds.esn needs at least 2 seeds"
-        return _all(lambda: _esn_is_paper(config, "esn"), lambda: _juven_protocol_is_paper(config))
-
-    def evaluate(results, config):
-        runs = _protocol(results.runs, "juven")
-        frame = runs[(runs["model"] == "esn") & (runs["n_objects"] == n_objects)]
-        return _compare_number(frame, column, value)
-
-    what = f"ESN online, {n_objects} objects, 1000 units: {column.replace('_', ' ')}"
-    return _juven_claim(f"objects{n_objects}.{column}", what, value, requires, evaluate)
-
-
-def _protocol(runs: pd.DataFrame, protocol: str) -> pd.DataFrame:
-    """Runs on corpora of one protocol: "variengien" (the comparison) or "juven" (his numbers)."""
-    return runs[runs["protocol"] == protocol]
-
-
-def _model_means(runs: pd.DataFrame, n_objects: int, column: str) -> pd.Series:
-    runs = _protocol(runs, "variengien")
-    return runs[runs["n_objects"] == n_objects].groupby("model")[column].mean()
-
-
-def _ordering_lstm_lowest(column: str) -> Claim:
-    label = column.replace("_", " ")
-
-    def requires(config):
-        esns = [m for m in config["csl"]["compare"]["models"]
-                if config["csl"]["models"][m]["kind"] == "esn"]  # fmt: skip
-        return _all(
-            lambda: _in_compare(config, "lstm"),
-            lambda: None if esns else "no ESN in csl.compare.models",
-            lambda: _lstm_is_paper(config),
-            lambda: _corpus_is_paper(config),
-        )
-
-    def evaluate(results, config):
-        means = _model_means(results.runs, 4, column) * 100
-        esns = [m for m in means.index if config["csl"]["models"][m]["kind"] == "esn"]
-        best_esn = means[esns].idxmin()
-        ok = means["lstm"] < means[best_esn]
-        value = f"LSTM {means['lstm']:.2f} % vs best ESN ({best_esn}) {means[best_esn]:.2f} %"
-        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail=f"{label}, means")
-
-    return Claim(
-        id=f"csl.order.lstm_lowest_{column}_4_objects",
-        paper=CSL_PAPER,
-        what=f"the LSTM reaches a lower {label} than every ESN on the 4-object corpus "
-        "(the abstract does not say which error: both are checked)",
-        paper_value="LSTM < ESN",
-        unit="ordering",
-        source="[text] abstract",
-        requires=requires,
-        evaluate=evaluate,
-    )
-
-
-def _ordering_esn_faster() -> Claim:
-    def requires(config):
-        return _all(
-            lambda: _in_compare(config, "lstm"),
-            lambda: _in_compare(config, "esn"),
-            lambda: _lstm_is_paper(config),
-            lambda: _esn_is_paper(config, "esn"),
-        )
-
-    def evaluate(results, config):
-        means = _model_means(results.runs, 4, "cpu_time_s")
-        ok = means["esn"] < means["lstm"]
-        ratio = means["lstm"] / means["esn"]
-        value = f"ESN {means['esn']:.2f} s vs LSTM {means['lstm']:.2f} s ({ratio:.1f}x)"
-        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail="CPU process time")
-
-    return Claim(
-        id="csl.order.esn_trains_faster",
-        paper=CSL_PAPER,
-        what="the ESN (online readout) trains faster than the LSTM (CPU process time)",
-        paper_value="ESN < LSTM",
-        unit="ordering",
-        source="[text] abstract",
-        requires=requires,
-        evaluate=evaluate,
-    )
-
-
-def _ordering_esn_many_objects() -> Claim:
-    def requires(config):
-        objects = config["csl"]["objects"]
-        if max(objects["values"]) < 20:
-            return "csl.objects.values stops below 20 objects"
-        if not {"esn", "lstm"} <= set(objects["seeds"]):
-            return "csl.objects.seeds needs esn and lstm"
-        return _all(lambda: _lstm_is_paper(config), lambda: _esn_is_paper(config, "esn"))
-
-    def evaluate(results, config):
-        n_max = int(max(config["csl"]["objects"]["values"]))
-        means = _model_means(results.runs, n_max, "valid_error") * 100
-        ok = means["esn"] < means["lstm"]
-        value = f"{n_max} objects: ESN {means['esn']:.2f} % vs LSTM {means['lstm']:.2f} %"
-        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail="valid error, means")
-
-    return Claim(
-        id="csl.order.esn_better_many_objects",
-        paper=CSL_PAPER,
-        what="on the corpus with the most objects the ESN beats the LSTM (valid error), "
-        "without re-tuning",
-        paper_value="ESN < LSTM",
-        unit="ordering",
-        source="[text] abstract",
-        requires=requires,
-        evaluate=evaluate,
-    )
-
-
-def _lstm_parameters() -> Claim:
-    def requires(config):
-        spec = config["csl"]["models"].get("lstm")
-        if spec is None or spec["units"] != 20:
-            return "no 20-unit LSTM configured"
-        return _all(
-            lambda: _in_compare(config, "lstm"),
-            lambda: None if not config["csl"]["corpus"]["center"] else "center variant",
-        )
-
-    def evaluate(results, config):
-        runs = _protocol(results.runs, "variengien")
-        frame = runs[(runs["model"] == "lstm") & (runs["n_objects"] == 4)]
-        count = int(frame["trainable_parameters"].iloc[0])
-        ok = count == reference.PAPER_LSTM_PARAMETERS
-        return Outcome(count, REPRODUCED if ok else NOT_REPRODUCED, 0)
-
-    return Claim(
-        id="csl.lstm.parameters",
-        paper=CSL_PAPER,
-        what="trainable parameters of the LSTM(20) → Dense(22) model on the 4-object corpus",
-        paper_value=reference.PAPER_LSTM_PARAMETERS,
-        unit="parameters",
-        source="[code]",
-        requires=requires,
-        evaluate=evaluate,
-    )
-
-
-def _corpus_count(n_objects: int, index: int, field: str, label: str) -> Claim:
-    value = reference.CSL_COUNTS[n_objects][index]
-
-    def requires(config):
-        built = set(config["csl"]["objects"]["values"]) | {config["csl"]["corpus"]["n_objects"]}
-        if n_objects not in built:
-            return f"no {n_objects}-object corpus is built"
-        if config["csl"]["corpus"]["center"]:
-            return "corpus uses Juven's 'center' variant"
-        return None
-
-    def evaluate(results, config):
-        ours = results.cards[n_objects][field]
-        return Outcome(ours, REPRODUCED if ours == value else NOT_REPRODUCED, 0)
-
-    return Claim(
-        id=f"csl.corpus.n{n_objects}.{field}",
-        paper=CSL_PAPER,
-        what=f"{label} of the {n_objects}-object corpus",
-        paper_value=value,
-        unit="count",
-        source="[calc] from the authors' grammar",
-        requires=requires,
-        evaluate=evaluate,
-    )
-
-
-def registry() -> list[Claim]:
-    claims = [_ordering_lstm_lowest(c) for c in ("valid_error", "exact_error")]
-    claims += [_ordering_esn_faster(), _ordering_esn_many_objects()]
-    claims += [_juven_main(model, which) for model in ("esn", "esn_offline") for which in (0, 1)]
-    claims += [_juven_sweep("units", u, w) for u in reference.JUVEN_UNITS for w in (0, 1)]
-    claims += [_juven_sweep("sentences", s, w) for s in reference.JUVEN_SENTENCES for w in (0, 1)]
-    claims += [_juven_objects(n, w) for n in reference.JUVEN_OBJECTS for w in (0, 1)]
-    claims.append(_lstm_parameters())
-    fields = (
-        (0, "one_object_sentences", "one-object sentences"),
-        (1, "two_object_sentences", "two-object sentences"),
-        (2, "concepts", "concepts"),
-        (3, "output_dim", "output dimension"),
-    )
-    for n_objects in reference.CSL_COUNTS:
-        claims += [_corpus_count(n_objects, i, f, label) for i, f, label in fields]
-    from rnnatlas.papers.csl import claims_visual  # they build on this
-    from rnnatlas.papers.memory import claims as claims_memory
-    from rnnatlas.papers.mnist import claims as claims_mnist
-    from rnnatlas.papers.text8 import claims as claims_text8
-
-    return (
-        claims
-        + claims_visual.registry()
-        + claims_mnist.registry()
-        + claims_text8.registry()
-        + claims_memory.registry()
-    )
-
-
-def check_all(config: Mapping, results: Results, presets: Mapping[str, Mapping] = ()) -> list[dict]:
+def check_all(
+    claims: Sequence[Claim],
+    config: Mapping,
+    tables: object,
+    presets: Mapping[str, Mapping] = (),
+) -> list[dict]:
     """Every claim with its verdict; `checkable_at` lists the presets where it can be checked."""
     records = []
-    for claim in registry():
-        record = claim.check(config, results)
+    for claim in claims:
+        record = claim.check(config, tables)
         record["checkable_at"] = [
             name for name, preset in dict(presets).items() if claim.requires(preset) is None
         ]
         records.append(record)
     return records
+
+
+def load_presets(root: Path) -> dict[str, dict]:
+    """config.yaml merged with each preset, keyed by scale name (for `checkable_at`)."""
+    import yaml
+
+    from rnnatlas.config import deep_merge
+
+    base_path = Path(root) / "config.yaml"
+    if not base_path.exists():
+        return {}
+    base = yaml.safe_load(base_path.read_text())
+    presets = {"default": base}
+    for path in sorted((Path(root) / "workflow" / "presets").glob("*.yaml")):
+        merged = deep_merge(base, yaml.safe_load(path.read_text()) or {})
+        presets[merged.get("scale", path.stem)] = merged
+    return presets

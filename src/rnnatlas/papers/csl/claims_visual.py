@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rnnatlas.report.claims import (
-    CSL_PAPER,
-    NOT_CHECKED,
-    NOT_REPRODUCED,
-    REPRODUCED,
-    Claim,
-    Outcome,
-    _lstm_is_paper,
-)
+from rnnatlas.papers.csl.claims import CSL_PAPER, lstm_is_paper
+from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Claim, Outcome
 
 TRUST_THRESHOLD = 0.90  # trustworthiness at which a 2-D layout is read as faithful
 SPEARMAN_THRESHOLD = -0.9  # nesting must shrink steadily with the shared prefix
@@ -118,7 +111,7 @@ def _nesting_claim(model: str, aspect: str, other: str = "esn") -> Claim:
         paper_value="fractal embedding",
         unit="nesting",
         source="[text] RSSviz of the LSTM; the measure and thresholds are ours",
-        requires=lambda config: _rssviz_requires(model)(config) or _lstm_is_paper(config, model),
+        requires=lambda config: _rssviz_requires(model)(config) or lstm_is_paper(config, model),
         evaluate=evaluate,
     )
 

@@ -1,8 +1,9 @@
-"""Read a built CSL corpus directory (the output of the data rule)."""
+"""Read a built CSL corpus (the files of the data rule: three splits and card.json)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pandas as pd
 from rnnatlas.papers.csl.data import CSLGrammar
 
 SPLITS = ("train", "validation", "test")
+CORPUS_FILES = (*SPLITS, "card")  # the names of a corpus's files, in the rules and here
 
 
 @dataclass
@@ -31,14 +33,17 @@ class CSLData:
         return np.stack(self.splits[split]["teacher"].map(np.asarray).to_list()).astype(np.float64)
 
 
-def load_csl(directory: str | Path) -> CSLData:
-    directory = Path(directory)
-    card_path = directory / "card.json"
+def load_csl(files: Mapping[str, str | Path]) -> CSLData:
+    """The corpus whose files are `files`: split name -> Parquet, and "card" -> card.json."""
+    missing = [name for name in CORPUS_FILES if name not in files]
+    if missing:
+        raise ValueError(f"a CSL corpus needs the files {', '.join(missing)} (rule csl_corpus)")
+    card_path = Path(files["card"])
     if not card_path.exists():
         raise FileNotFoundError(f"{card_path} is missing: build the corpus first (rule csl_corpus)")
     card = json.loads(card_path.read_text())
     grammar = CSLGrammar(card["n_objects"], center=card["center"])
-    splits = {split: pd.read_parquet(directory / f"{split}.parquet") for split in SPLITS}
+    splits = {split: pd.read_parquet(files[split]) for split in SPLITS}
     return CSLData(grammar=grammar, card=card, splits=splits)
 
 

@@ -6,6 +6,9 @@ color. Attributes a sentence does not state are filled with a random concept, wh
 the learning cross-situational. Sentences are addressed by an integer index computed
 arithmetically, so the 74 million two-object sentences of the 50-object corpus never exist in
 memory at once.
+
+Long because the grammar, the corpus draws of both protocols (Variengien's, Juven's), the
+teachers and the card are one dataset definition, tested as one.
 """
 
 from __future__ import annotations

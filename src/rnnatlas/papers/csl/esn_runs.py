@@ -38,7 +38,7 @@ def esn_config(spec: Mapping, seed: int, units: int | None = None) -> ESNConfig:
     )
 
 
-def _training_rows(
+def training_rows(
     weights: ReservoirWeights, tokens: list[np.ndarray], teachers: np.ndarray, train_at: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Readout inputs [1;x] and targets, plus the sentence each row belongs to."""
@@ -79,7 +79,7 @@ def train_esn(
 
     cpu_start, wall_start = time.process_time(), time.perf_counter()
     weights = ReservoirWeights.from_reservoir(build_reservoir(cfg, data.input_dim))
-    X, Y, owner = _training_rows(weights, tokens, teachers, spec["train_at"])
+    X, Y, owner = training_rows(weights, tokens, teachers, spec["train_at"])
     cpu, wall = time.process_time() - cpu_start, time.perf_counter() - wall_start
 
     track_history = track_history and len(data.splits["validation"]) > 0

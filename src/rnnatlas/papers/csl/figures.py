@@ -12,6 +12,8 @@ from rnnatlas.io import atomic_path
 from rnnatlas.papers.csl import reference
 
 ERRORS = (("valid_error", "valid error (%)"), ("exact_error", "exact error (%)"))
+# the figures draw_all writes, each as name.png and name.svg
+FIGURES = ("errors_vs_objects", "esn_vs_units", "esn_vs_sentences", "learning_curves")
 
 
 def _mean_sd(frame: pd.DataFrame, by: str | list[str], column: str) -> pd.DataFrame:
@@ -178,8 +180,11 @@ def draw_all(
     bow_path: Path,
     history_paths: Sequence[Path],
     out_dir: Path,
+    table_csv: Path,
+    table_html: Path,
     n_objects: int | None = None,
 ) -> list[Path]:
+    """The figures (`FIGURES`, PNG + SVG in out_dir) and the error table (CSV and HTML)."""
     style.setup()
     runs = pd.read_parquet(runs_path)
     bow = pd.read_parquet(bow_path)
@@ -190,11 +195,18 @@ def draw_all(
     paths += esn_sweep(pd.read_parquet(sentences_path), out_dir, "sentences")
     paths += learning_curves(_histories(history_paths), out_dir)
     table = error_table(runs, bow, n_objects)
-    with atomic_path(out_dir / "error_table.csv") as tmp:
+    with atomic_path(table_csv) as tmp:
         table.to_csv(tmp, index=False)
-    with atomic_path(out_dir / "error_table.html") as tmp:
+    with atomic_path(table_html) as tmp:
         tmp.write_text(table.to_html(index=False, classes="table", border=0))
-    return [*paths, out_dir / "error_table.csv", out_dir / "error_table.html"]
+    return [*paths, Path(table_csv), Path(table_html)]
 
 
-__all__ = ["draw_all", "error_table", "errors_vs_objects", "esn_sweep", "learning_curves"]
+__all__ = [
+    "FIGURES",
+    "draw_all",
+    "error_table",
+    "errors_vs_objects",
+    "esn_sweep",
+    "learning_curves",
+]

@@ -24,6 +24,7 @@ class LSTMRun:
     model: SequenceLSTM
     metrics: dict
     history: pd.DataFrame
+    run_dir: Path | None = None  # this run's checkpoints (under resume_dir, keyed by the run)
 
 
 @torch.no_grad()
@@ -87,4 +88,4 @@ def train_lstm(
         train_sentences=len(data.splits["train"]),
         trainable_parameters=sum(p.numel() for p in model.parameters() if p.requires_grad),
     )
-    return LSTMRun(model=model, metrics=metrics, history=result.history)
+    return LSTMRun(model=model, metrics=metrics, history=result.history, run_dir=result.run_dir)

@@ -1,4 +1,4 @@
-"""Numbers the papers report, with their source tags (see shared/PAPERS.md). Facts, not code."""
+"""Numbers the papers report, with their source tags ([code], [text], [calc]). Facts, not code."""
 
 from __future__ import annotations
 

@@ -56,9 +56,9 @@ def initial_output(model) -> np.ndarray:
 
 def rssviz_step(
     states_path: Path,
-    model_dir: Path,
-    data_dir: Path,
-    out_dir: Path,
+    model_path: Path,
+    corpus: Mapping[str, Path],
+    out: Mapping[str, Path],
     *,
     sentences: int = 200,
     state: str | None = None,
@@ -69,7 +69,9 @@ def rssviz_step(
     decode: Mapping | None = None,
     trust_neighbors: int = 10,
 ) -> dict:
-    """Fit the layout and write embedding.parquet, nesting.parquet and metrics.json to out_dir.
+    """Fit the layout and write `out`'s "embedding", "nesting" (Parquet) and "metrics" (JSON).
+
+    model_path is the model's model.pt; corpus the corpus's files (`corpus_io.load_csl`).
 
     The layout is fitted on the unique states of `sentences` random test sentences (plus the
     initial state for an LSTM, and the states of the trajectory sentences).
@@ -82,8 +84,8 @@ def rssviz_step(
     state = state or default_state(kind)
     if initial_state is None:
         initial_state = kind == "lstm"  # the paper adds the initial state for the LSTM only
-    data = load_csl(data_dir)
-    model = load(model_dir)
+    data = load_csl(corpus)
+    model = load(model_path)
     labels = list(meta.get("output_labels") or data.card["output_labels"])
 
     index, X = states.state_matrix(states_path, state)
@@ -116,10 +118,10 @@ def rssviz_step(
     trust = projection.trustworthiness(unique, layout.embedding, trust_neighbors)
     table["x"], table["y"] = layout.embedding[inverse, 0], layout.embedding[inverse, 1]
     table["unique_id"] = inverse
-    write_parquet(out_dir / "embedding.parquet", table)
+    write_parquet(out["embedding"], table)
 
     nesting = _nesting(index, X, kind)
-    write_parquet(out_dir / "nesting.parquet", nesting)
+    write_parquet(out["nesting"], nesting)
     metrics = {
         "model": meta.get("model"),
         "kind": kind,
@@ -143,7 +145,7 @@ def rssviz_step(
             for c, n in classes.loc[chosen].value_counts().sort_index().items()
         },
     }
-    write_json(out_dir / "metrics.json", metrics)
+    write_json(out["metrics"], metrics)
     log.info("RSSviz %s: %s", meta.get("model"), json.dumps(metrics, default=str)[:400])
     return metrics
 

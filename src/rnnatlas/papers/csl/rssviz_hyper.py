@@ -42,19 +42,23 @@ def rescaled(
     )
 
 
+FIGURE = "hyperparameters"  # the grid's figure: FIGURE.png and FIGURE.svg
+
+
 def hyper_step(
-    data_dir: Path, spec: Mapping, out_dir: Path, figures_dir: Path, *,
+    corpus: Mapping[str, Path], spec: Mapping, out: Mapping[str, Path], figures_dir: Path, *,
     spectral_radius: Sequence[float], leak: Sequence[float], input_scaling: Sequence[float],
     sentences: int = 200, seed: int = 0, umap: Mapping | None = None, random_state: int = 42,
     trust_neighbors: int = 10,
 ) -> pd.DataFrame:  # fmt: skip
-    """hyperparameters.parquet (one row per state and panel) + panels.parquet + the figure."""
+    """`out`'s "table" (one row per state and panel), "panels" (Parquet) and "summary" (JSON),
+    and the figure figures_dir/FIGURE.png, .svg. corpus is the corpus's files."""
     from rnnatlas.models.esn import build_reservoir, harvest
     from rnnatlas.papers.csl.corpus_io import load_csl
     from rnnatlas.papers.csl.esn_runs import esn_config
     from rnnatlas.papers.csl.figures_rssviz_hyper import draw_grid
 
-    data = load_csl(data_dir)
+    data = load_csl(corpus)
     # the same sentences as the RSSviz of the trained models (same count, same seed)
     test = data.splits["test"].set_index("sentence_id", drop=False)
     test = test.loc[projection.sample_sequences(test["sentence_id"], sentences, random_state)]
@@ -99,12 +103,12 @@ def hyper_step(
         )
     table = pd.concat(tables, ignore_index=True)
     panel_table = pd.DataFrame(panels)
-    write_parquet(out_dir / "hyperparameters.parquet", table)
-    write_parquet(out_dir / "panels.parquet", panel_table)
+    write_parquet(out["table"], table)
+    write_parquet(out["panels"], panel_table)
     write_json(
-        out_dir / "hyperparameters.json",
+        out["summary"],
         {"model_spec": dict(spec), "seed": seed, "sentences": sentences,
          "interpretation": __doc__.split("\n\n")[1].replace("\n", " ")},
     )  # fmt: skip
-    draw_grid(table, panel_table, figures_dir, "hyperparameters")
+    draw_grid(table, panel_table, figures_dir, FIGURE)
     return panel_table

@@ -34,13 +34,13 @@ INTERPRETATION = {
 def esn_readouts(model, card: Mapping, data, stages: Sequence[int]) -> list[np.ndarray]:
     """The readout after each number of training sentences, as training produced it."""
     from rnnatlas.models.readout import ridge_fit, rls_fit
-    from rnnatlas.papers.csl.esn_runs import RLS_BLOCK_ROWS, _training_rows
+    from rnnatlas.papers.csl.esn_runs import RLS_BLOCK_ROWS, training_rows
 
     spec = card["spec"]
     frame = data.splits["train"]
     tokens = [np.asarray(t, dtype=np.int64) for t in frame["tokens"]]
     teachers = data.teachers("train")
-    X, Y, owner = _training_rows(model.reservoir_weights(), tokens, teachers, spec["train_at"])
+    X, Y, owner = training_rows(model.reservoir_weights(), tokens, teachers, spec["train_at"])
     alpha = 10.0 ** float(spec["log10_alpha"])
     block = 1 if spec["train_at"] == "end" else RLS_BLOCK_ROWS
     readouts, state, done = [], None, 0
@@ -72,19 +72,22 @@ def _fit_points(embedding: pd.DataFrame) -> pd.DataFrame:
 
 
 def esn_frames(
-    embedding: pd.DataFrame, states_path: Path, model_dir: Path, data_dir: Path,
-    stages: Sequence[int], outputs: Sequence[str], decode: Mapping,
+    embedding: pd.DataFrame, states_path: Path, model_path: Path, model_card: Path,
+    corpus: Mapping[str, Path], stages: Sequence[int], outputs: Sequence[str], decode: Mapping,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """Long table (frame, stage, unique_id, x, y, output, activation) and per-frame test errors."""
+    """Long table (frame, stage, unique_id, x, y, output, activation) and per-frame test errors.
+
+    model_path is the ESN's model.pt, model_card its model.json; corpus the corpus's files.
+    """
     from rnnatlas.models import load
     from rnnatlas.models.esn import harvest
     from rnnatlas.models.readout import predict, with_bias
     from rnnatlas.papers.csl.corpus_io import load_csl
     from rnnatlas.papers.csl.metrics import csl_errors
 
-    data = load_csl(data_dir)
-    model = load(model_dir)
-    card = json.loads((Path(model_dir) / "model.json").read_text())
+    data = load_csl(corpus)
+    model = load(model_path)
+    card = json.loads(Path(model_card).read_text())
     points = _fit_points(embedding)
     index, X = states.state_matrix(states_path, "x")
     row_of = {key: i for i, key in enumerate(zip(index["sequence_id"], index["t"], strict=True))}
@@ -115,11 +118,15 @@ def esn_frames(
 
 
 def lstm_frames(
-    embedding: pd.DataFrame, model_dir: Path, data_dir: Path, epochs: Sequence[int],
-    outputs: Sequence[str], state: str, umap: Mapping, random_state: int,
+    embedding: pd.DataFrame, model_card: Path, checkpoints: Path, corpus: Mapping[str, Path],
+    epochs: Sequence[int], outputs: Sequence[str], state: str, umap: Mapping, random_state: int,
     decode: Mapping | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
-    """The states of every chosen epoch in one common layout, and each epoch's test errors."""
+    """The states of every chosen epoch in one common layout, and each epoch's test errors.
+
+    model_card is the LSTM's model.json, checkpoints the folder of its saved epochs
+    (epoch{k:03d}.pt, the training rule's output); corpus the corpus's files.
+    """
     import torch
 
     from rnnatlas.models.lstm import one_hot_batch
@@ -128,14 +135,15 @@ def lstm_frames(
     from rnnatlas.training import load_sequence_lstm
 
     decode = dict(decode or {})
-    data = load_csl(data_dir)
-    card = json.loads((Path(model_dir) / "model.json").read_text())
-    saved = sorted(int(p.stem[5:]) for p in (Path(model_dir) / "checkpoints").glob("epoch*.pt"))
+    data = load_csl(corpus)
+    card = json.loads(Path(model_card).read_text())
+    checkpoints = Path(checkpoints)
+    saved = sorted(int(p.stem[5:]) for p in checkpoints.glob("epoch*.pt"))
     chosen = [e for e in sorted(epochs) if e in saved]
     if saved and saved[-1] not in chosen:
         chosen.append(saved[-1])  # the trained network's own frame anchors the layout
     if len(chosen) < 2:
-        raise ValueError(f"{model_dir}/checkpoints holds epochs {saved}: fewer than 2 to animate")
+        raise ValueError(f"{checkpoints} holds epochs {saved}: fewer than 2 to animate")
     fit = embedding[embedding["role"] == "fit"]
     sentence_ids = pd.unique(fit.loc[fit["sequence_id"] >= 0, "sequence_id"])
     test = data.splits["test"].set_index("sentence_id").loc[sentence_ids]
@@ -148,7 +156,7 @@ def lstm_frames(
     test_errors = {}
 
     def epoch_states(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        model = load_sequence_lstm(Path(model_dir) / "checkpoints" / f"epoch{epoch:03d}.pt")
+        model = load_sequence_lstm(checkpoints / f"epoch{epoch:03d}.pt")
         with torch.no_grad():
             last = model.last_output(test_inputs, test_lengths).numpy()
             test_errors[epoch] = csl_errors(last, data.splits["test"], data.grammar, **decode)
@@ -213,25 +221,34 @@ def _frame_rows(frame: int, stage: int, points: pd.DataFrame, label: str, values
 
 
 def training_step(
-    kind: str, embedding_path: Path, states_path: Path, model_dir: Path, data_dir: Path,
-    out_dir: Path, figures_dir: Path, name: str, *, stages: Sequence[int],
-    outputs: Sequence[str], decode: Mapping, state: str = "c0", umap: Mapping | None = None,
-    random_state: int = 42, title: str | None = None,
+    kind: str, embedding_path: Path, states_path: Path, model_path: Path, model_card: Path,
+    corpus: Mapping[str, Path], checkpoints: Path | None, out: Mapping[str, Path],
+    figures_dir: Path, name: str, *, stages: Sequence[int], outputs: Sequence[str],
+    decode: Mapping, state: str = "c0", umap: Mapping | None = None, random_state: int = 42,
+    title: str | None = None,
 ) -> dict:  # fmt: skip
-    """frames.parquet + frame_errors.parquet + training.json, and the GIF with its film strip."""
+    """`out`'s "frames", "errors" (Parquet) and "summary" (JSON), and the GIF with its film strip
+    (figures_dir/name.gif, .png, .svg).
+
+    model_path and model_card are the model's model.pt and model.json; checkpoints (an LSTM's
+    saved epochs) may be None for an ESN.
+    """
     from rnnatlas.papers.csl.figures_rssviz_training import draw_animation
 
     embedding = pd.read_parquet(embedding_path)
     if kind == "esn":
         frames, errors = esn_frames(
-            embedding, states_path, model_dir, data_dir, stages, outputs, decode
+            embedding, states_path, model_path, model_card, corpus, stages, outputs, decode
         )
         unit = "training sentences"
     elif kind == "lstm":
+        if checkpoints is None:
+            raise ValueError("the LSTM's animation needs its checkpoints folder")
         frames, errors = lstm_frames(
             embedding,
-            model_dir,
-            data_dir,
+            model_card,
+            checkpoints,
+            corpus,
             stages,
             outputs,
             state,
@@ -242,8 +259,8 @@ def training_step(
         unit = "epochs"
     else:
         raise ValueError(f"no animation for model kind {kind!r}")
-    write_parquet(out_dir / "frames.parquet", frames)
-    write_parquet(out_dir / "frame_errors.parquet", errors)
+    write_parquet(out["frames"], frames)
+    write_parquet(out["errors"], errors)
     summary = {
         "kind": kind,
         "interpretation": INTERPRETATION[kind],
@@ -252,7 +269,7 @@ def training_step(
         "outputs": list(outputs),
         "final_readout_max_abs_diff": frames.attrs.get("final_readout_max_abs_diff"),
     }
-    write_json(out_dir / "training.json", summary)
+    write_json(out["summary"], summary)
     draw_animation(frames, errors, unit, title or name, figures_dir, name)
     log.info("animation %s: %d frames", name, len(summary["stages"]))
     return summary

@@ -1,4 +1,9 @@
-"""The CSL steps the Snakemake rules call through the `rnnatlas` command line."""
+"""The CSL steps: the functions the rules call (`rnnatlas.step`: rule csl_<name> -> <name>(job))
+and the work they do (corpus, training, sweeps, baseline, tables, states).
+
+Long because it holds both the rule-facing step functions and the corpus/training/sweep work
+they call; the visual analyses have their own modules.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +16,14 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from rnnatlas.io import write_json, write_parquet
+from rnnatlas.io import read_json, write_json, write_parquet
 from rnnatlas.step import Job
 
 log = logging.getLogger("rnnatlas")
 
 
 def corpus_step(
-    out_dir: Path,
+    files: Mapping[str, Path],
     n_objects: int,
     center: bool,
     seed: int,
@@ -28,6 +33,7 @@ def corpus_step(
     protocol: str = "variengien",
     totals: Sequence[int] = (1000, 1000),
 ) -> dict:
+    """Build a corpus and write `files`: split name -> Parquet, "card" -> card.json."""
     from rnnatlas.papers.csl.data import CSLGrammar, build_corpus, corpus_card, juven_split_sizes
 
     if protocol == "juven":  # Juven & Hinaut's own draws replace the given split sizes
@@ -51,19 +57,19 @@ def corpus_step(
         validation=tuple(validation),
     )
     for name, frame in splits.items():
-        write_parquet(out_dir / f"{name}.parquet", frame)
+        write_parquet(files[name], frame)
     card = corpus_card(CSLGrammar(n_objects, center=center), splits, seed, config)
     card["protocol"] = protocol
     if protocol == "juven":
         card["dataset"] += "-juven"
-    write_json(out_dir / "card.json", card)
+    write_json(files["card"], card)
     log.info("corpus %s: %s", card["dataset"], card["splits"])
     return card
 
 
 def train_step(
-    data_dir: Path,
-    out_dir: Path,
+    corpus: Mapping[str, Path],
+    out: Mapping[str, Path],
     model_name: str,
     spec: Mapping,
     seed: int,
@@ -71,13 +77,17 @@ def train_step(
     resume_dir: Path | None = None,
     threads: int = 1,
 ) -> dict:
-    """Train one model on one corpus; write model.pt, model.json, history.parquet, metrics.json."""
+    """Train one model on one corpus.
+
+    Writes `out`'s files: "model" (model.pt), "card" (model.json), "history" (Parquet),
+    "metrics" (JSON) and, for an LSTM, "checkpoints" (a folder of the saved epochs).
+    """
     import torch
 
     from rnnatlas.papers.csl.corpus_io import load_csl
 
     torch.set_num_threads(threads)
-    data = load_csl(data_dir)
+    data = load_csl(corpus)
     card = {
         "kind": spec["kind"],
         "name": model_name,
@@ -97,9 +107,11 @@ def train_step(
         from rnnatlas.training import export_checkpoints
 
         if resume_dir is None:
-            raise ValueError("an LSTM needs --resume-dir, a path that is not a declared output")
+            raise ValueError("an LSTM needs resume_dir, a path that is not a declared output")
+        if "checkpoints" not in out:
+            raise ValueError("an LSTM needs a checkpoints folder among its outputs")
         run = train_lstm(data, spec, seed, decode, resume_dir=resume_dir, threads=threads)
-        export_checkpoints(resume_dir, out_dir / "checkpoints")
+        export_checkpoints(run.run_dir, out["checkpoints"])
     card["hyperparameters"] = run.model.hyperparameters()
     metrics = {
         "dataset": data.card["dataset"],
@@ -110,26 +122,30 @@ def train_step(
         "seed": seed,
         **run.metrics,
     }
-    _save_module(run.model, out_dir, card)
-    write_parquet(out_dir / "history.parquet", run.history)
-    write_json(out_dir / "metrics.json", metrics)
+    _save_module(run.model, out["model"], out["card"], card)
+    write_parquet(out["history"], run.history)
+    write_json(out["metrics"], metrics)
     log.info("%s seed %d on %s: %s", model_name, seed, data.card["dataset"], metrics)
     return metrics
 
 
-def _save_module(model, out_dir: Path, card: Mapping) -> None:
+def _save_module(model, model_path: Path, card_path: Path, card: Mapping) -> None:
+    """The weights to model_path (model.pt), the card to card_path (model.json), side by side."""
     import torch
 
     from rnnatlas.io import atomic_path
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out_dir / "model.pt") as tmp:
+    model_path, card_path = Path(model_path), Path(card_path)
+    if model_path.parent != card_path.parent:
+        raise ValueError(f"{model_path} and {card_path}: a model and its card share a folder")
+    model_path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(model_path) as tmp:
         torch.save(model.state_dict(), tmp)
-    write_json(out_dir / "model.json", card)
+    write_json(card_path, card)
 
 
 def sweep_step(
-    data_dir: Path,
+    corpus: Mapping[str, Path],
     out: Path,
     sweep: str,
     model_name: str,
@@ -142,7 +158,7 @@ def sweep_step(
     from rnnatlas.papers.csl.corpus_io import load_csl, training_subset
     from rnnatlas.papers.csl.esn_runs import train_esn
 
-    data = load_csl(data_dir)
+    data = load_csl(corpus)
     rows = []
     grid = [(value, seed) for value in values for seed in seeds]
     for value, seed in tqdm(grid, desc=f"ESN vs {sweep}", unit="net"):
@@ -225,8 +241,13 @@ def summarise(runs: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
     return summary
 
 
-def states_step(model_dir: Path, data_dir: Path, out: Path, split: str = "test") -> Path:
-    """Dump the model's states after every word of a split, streamed, in the public schema."""
+def states_step(
+    model_path: Path, model_card: Path, corpus: Mapping[str, Path], out: Path, split: str = "test"
+) -> Path:
+    """Dump the model's states after every word of a split, streamed, in the public schema.
+
+    model_path is the model's model.pt, model_card its model.json; corpus the corpus's files.
+    """
     import torch
 
     from rnnatlas import states
@@ -234,9 +255,9 @@ def states_step(model_dir: Path, data_dir: Path, out: Path, split: str = "test")
     from rnnatlas.models.lstm import one_hot_batch
     from rnnatlas.papers.csl.corpus_io import load_csl
 
-    data = load_csl(data_dir)
-    model = load(model_dir)
-    card = json.loads((Path(model_dir) / "model.json").read_text())
+    data = load_csl(corpus)
+    model = load(model_path)
+    card = read_json(model_card, "train the model first (rules csl_train_esn, csl_train_lstm)")
     frame = data.splits[split]
     vocabulary = np.asarray(data.grammar.vocabulary)
     batch = 100
@@ -277,10 +298,172 @@ def states_step(model_dir: Path, data_dir: Path, out: Path, split: str = "test")
 # ---- step functions called by the rules (rnnatlas.step: rule csl_<name> -> <name>(job)) ----
 
 
+def _named(files) -> dict[str, Path]:
+    """A rule's named files as a mapping: name in the rule -> path."""
+    return {name: files.get(name) for name in files.names()}
+
+
+def _corpus(files) -> dict[str, Path]:
+    """The files of one corpus among a rule's named files (train, validation, test, card)."""
+    from rnnatlas.papers.csl.corpus_io import CORPUS_FILES
+
+    return {name: getattr(files, name) for name in CORPUS_FILES}
+
+
+def _figure_dir(figures: Sequence[Path], names: Sequence[str], exts: Sequence[str]) -> Path:
+    """The one folder in which the drawing writes the declared figures `name.ext`.
+
+    The drawing functions name their files from a folder and a name; this checks that those are
+    exactly the files the rule declares, so the rule stays the one place that names them.
+    """
+    figures = [Path(f) for f in figures]
+    folder = figures[0].parent
+    expected = {folder / f"{name}.{ext}" for name in names for ext in exts}
+    if set(figures) != expected:
+        raise ValueError(
+            f"the rule declares {sorted(map(str, figures))}; the drawing writes "
+            f"{sorted(map(str, expected))}"
+        )
+    return folder
+
+
+def corpus(job: Job) -> None:
+    """Rule csl_corpus: one corpus's splits and card.json."""
+    corpus_step(_corpus(job.output), **job.params.corpus)
+
+
+def train_esn(job: Job) -> None:
+    """Rule csl_train_esn: train and score one ESN on one corpus."""
+    train_step(
+        _corpus(job.input), _named(job.output), job.wildcards.model, job.params.spec,
+        int(job.wildcards.seed), job.params.decode, threads=job.threads,
+    )  # fmt: skip
+
+
+def train_lstm(job: Job) -> None:
+    """Rule csl_train_lstm: train (resumably) and score one LSTM on one corpus."""
+    train_step(
+        _corpus(job.input), _named(job.output), job.wildcards.model, job.params.spec,
+        int(job.wildcards.seed), job.params.decode, resume_dir=Path(job.params.resume),
+        threads=job.threads,
+    )  # fmt: skip
+
+
+def states(job: Job) -> None:
+    """Rule csl_states: a trained model's states on the test split."""
+    states_step(job.input.model, job.input.model_card, _corpus(job.input), job.output[0])
+
+
+def esn_sweep(job: Job) -> None:
+    """Rule csl_esn_sweep: ESN errors versus reservoir units or training sentences."""
+    import torch
+
+    torch.set_num_threads(job.threads)
+    grid = job.params.grid
+    sweep_step(
+        _corpus(job.input), job.output[0], job.wildcards.sweep, grid["model"], job.params.spec,
+        [int(v) for v in grid["values"]], [int(s) for s in grid["seeds"]], job.params.decode,
+    )  # fmt: skip
+
+
 def bag_of_words(job: Job) -> None:
     """Rule csl_bag_of_words: the memorisation baseline over `params.runs` corpus draws."""
     corpus = job.params.corpus
     bow_step(
         job.output[0], corpus["n_objects"], corpus["center"], job.params.runs, corpus,
         job.params.decode,
+    )  # fmt: skip
+
+
+def collect(job: Job) -> None:
+    """Rule csl_collect: every run's metrics.json in one table, and its summary."""
+    collect_step(list(job.input), job.output.runs, job.output.summary)
+
+
+def figures(job: Job) -> None:
+    """Rule csl_figures: the paper's figures and the error table."""
+    from rnnatlas.papers.csl.figures import FIGURES, draw_all
+
+    folder = _figure_dir([*job.output.png, *job.output.svg], FIGURES, ("png", "svg"))
+    draw_all(
+        job.input.runs, job.input.units, job.input.sentences, job.input.bow,
+        list(job.input.histories), folder, job.output.table, job.output.table_html,
+    )  # fmt: skip
+
+
+def rssviz(job: Job) -> None:
+    """Rule csl_rssviz: the UMAP layout of a model's test states (RSSviz) and its tables."""
+    from rnnatlas.papers.csl.rssviz import rssviz_step
+
+    p = job.params
+    rssviz_step(
+        job.input.states, job.input.model, _corpus(job.input), _named(job.output),
+        sentences=p.rss["sentences"], state=p.state, umap=p.rss["umap"],
+        random_state=p.rss["random_state"], trajectories=p.rss["trajectories"],
+        decode=p.decode, trust_neighbors=p.rss["trust_neighbors"],
+    )  # fmt: skip
+
+
+def rssviz_figures(job: Job) -> None:
+    """Rule csl_rssviz_figures: the RSSviz views (PNG + SVG) and the interactive page."""
+    from rnnatlas.figures.interactive import rssviz_html
+    from rnnatlas.papers.csl.figures_rssviz import VIEWS, draw_views
+
+    prefix = job.wildcards.model
+    names = [f"{prefix}_{view}" for view in VIEWS]
+    folder = _figure_dir([*job.output.png, *job.output.svg], names, ("png", "svg"))
+    table = pd.read_parquet(job.input[0])
+    draw_views(table, job.params.outputs, job.params.title, folder, prefix)
+    fitted = table[table["role"] == "fit"].drop_duplicates("unique_id")
+    rssviz_html(fitted, job.output.html, f"RSSviz: {job.params.title}")
+
+
+def rssviz_training(job: Job) -> None:
+    """Rule csl_rssviz_training: the RSSviz layout across training, animated."""
+    from rnnatlas.papers.csl.rssviz_training import training_step
+
+    p = job.params
+    gif = job.output.gif
+    folder = _figure_dir([gif, job.output.png, job.output.svg], [gif.stem], ("gif", "png", "svg"))
+    card = read_json(job.input.model_card, "train the model first")
+    training_step(
+        card["kind"], job.input.embedding, job.input.states, job.input.model,
+        job.input.model_card, _corpus(job.input), job.input.get("checkpoints"),
+        _named(job.output), folder, gif.stem, stages=p.stages, outputs=p.rss["outputs"],
+        decode=p.decode, state=p.state, umap=p.rss["umap"],
+        random_state=p.rss["random_state"], title=p.title,
+    )  # fmt: skip
+
+
+def rssviz_hyperparameters(job: Job) -> None:
+    """Rule csl_rssviz_hyperparameters: RSSviz of untrained reservoirs over a grid."""
+    from rnnatlas.papers.csl.rssviz_hyper import FIGURE, hyper_step
+
+    p = job.params
+    grid = p.rss["hyperparameters"]
+    folder = _figure_dir([job.output.png, job.output.svg], [FIGURE], ("png", "svg"))
+    hyper_step(
+        _corpus(job.input), p.spec, _named(job.output), folder,
+        spectral_radius=[float(v) for v in grid["spectral_radius"]],
+        leak=[float(v) for v in grid["leak"]],
+        input_scaling=[float(v) for v in grid["input_scaling"]],
+        sentences=int(p.rss["sentences"]), seed=int(p.seed),
+        umap=p.rss["umap"], random_state=p.rss["random_state"],
+        trust_neighbors=p.rss["trust_neighbors"],
+    )  # fmt: skip
+
+
+def units(job: Job) -> None:
+    """Rule csl_units: readout weights and unit activity of a trained model."""
+    from rnnatlas.papers.csl.units import FIGURES, units_step
+
+    folder = _figure_dir([*job.output.png, *job.output.svg], FIGURES, ("png", "svg"))
+    tables = {Path(path).stem: path for path in job.output.tables}
+    u = job.params.units
+    units_step(
+        job.input.model, job.input.model_card, _corpus(job.input), job.input.states,
+        {**tables, "summary": job.output.summary}, folder, u["sentence"], top_k=u["top_k"],
+        polyvalent_min=u["polyvalent_min"], connected_output=u["connected_output"],
+        connected_k=u["connected_k"], delta_sentences=u["delta_sentences"],
+        state=job.params.state, seed=job.params.rss["random_state"],
     )  # fmt: skip

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from rnnatlas.analysis import units as analysis
-from rnnatlas.io import write_json, write_parquet
+from rnnatlas.io import read_json, write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -64,16 +64,17 @@ def run_sentence(model, kind: str, tokens: np.ndarray, input_dim: int) -> tuple[
     return states, outputs[0].double().numpy()
 
 
-def _kind(model_dir: Path) -> str:
-    card = json.loads((Path(model_dir) / "model.json").read_text())
+def _kind(model_card: Path) -> str:
+    card = read_json(model_card, "train the model first (rules csl_train_esn, csl_train_lstm)")
     return str(card["kind"])
 
 
 def units_step(
-    model_dir: Path,
-    data_dir: Path,
+    model_path: Path,
+    model_card: Path,
+    corpus: Mapping[str, Path],
     states_path: Path,
-    tables_dir: Path,
+    out: Mapping[str, Path],
     figures_dir: Path | None,
     sentence: str = PAPER_SENTENCE,
     top_k: int = 5,
@@ -96,27 +97,33 @@ def units_step(
       |W[connected_output]|, in vocabulary order. For the LSTM the Dense layer reads h while the
       default state is the cell state c0: unit i of c is the unit whose h_i = o_i tanh(c_i).
 
-    `state` names the recorded state (default "x" for an ESN, "c0" for an LSTM). Figures (PNG +
-    SVG, see `FIGURES`) go to figures_dir; figures_dir=None writes the tables only.
+    model_path and model_card are the model's model.pt and model.json, corpus the corpus's files
+    (`corpus_io.load_csl`). `out` maps each of `TABLES` to its Parquet file and "summary" to the
+    JSON summary. `state` names the recorded state (default "x" for an ESN, "c0" for an LSTM).
+    Figures (PNG + SVG, see `FIGURES`) go to figures_dir; figures_dir=None writes the tables only.
     """
     from rnnatlas.analysis.projection import sample_sequences
     from rnnatlas.models import load
     from rnnatlas.papers.csl.corpus_io import load_csl
     from rnnatlas.states import state_matrix
 
-    model_dir, states_path = Path(model_dir), Path(states_path)
-    tables_dir = Path(tables_dir)
-    kind = _kind(model_dir)
+    model_path, states_path = Path(model_path), Path(states_path)
+    missing = [name for name in (*TABLES, "summary") if name not in out]
+    if missing:
+        raise ValueError(f"units_step: no output file given for {', '.join(missing)}")
+    model_dir = model_path.parent
+    kind = _kind(model_card)
     state = state or DEFAULT_STATE.get(kind)
     if state is None:
         raise ValueError(f"units_step: no default state for a {kind!r} model; pass state=")
-    data = load_csl(data_dir)
+    data = load_csl(corpus)
     grammar = data.grammar
-    model = load(model_dir)
+    model = load(model_path)
     if model.input_dim != data.input_dim:
         raise ValueError(
-            f"{model_dir}: the model reads {model.input_dim} words, the corpus {data_dir} has "
-            f"{data.input_dim}: pick the model trained on this corpus"
+            f"{model_dir}: the model reads {model.input_dim} words, the corpus "
+            f"{Path(corpus['card']).parent} has {data.input_dim}: pick the model trained on "
+            "this corpus"
         )
     words = wrap_sentence(sentence)
     tokens = encode_words(grammar, words)
@@ -168,7 +175,7 @@ def units_step(
         "output_activations": activations,
     }
     for name, frame in tables.items():
-        write_parquet(tables_dir / f"{name}.parquet", frame)
+        write_parquet(out[name], frame)
 
     summary = {
         "model": kind,
@@ -191,7 +198,7 @@ def units_step(
         "delta_rows": int(stats["count"].sum()),
         "final_prediction": _decoded_last(outputs, grammar),
     }
-    write_json(tables_dir / "summary.json", summary)
+    write_json(out["summary"], summary)
     figures = []
     if figures_dir is not None:
         figures = _draw(tables, Path(figures_dir), kind, text, state, labels, summary)

@@ -6,7 +6,8 @@ n_test) with three more columns naming what was decoded: `family` (csl, mnist, t
 (esn, lstm, rnn, lowrank, gru, nlstm, ngram3, ...) and `state` (x, h0, c0, h1, c0_inner,
 u_coords, v_coords, window, ...). One signature is the rows of one (family, model, state).
 
-Memory area. A signature's area above chance is
+Memory area (`rnnatlas.analysis.memory_signature.signature_area`). A signature's area above
+chance is
 
     area = sum over lags k = 0..K of max(0, accuracy_k - chance_majority_k),
 
@@ -17,6 +18,9 @@ exceeds chance by more than ABOVE_CHANCE (0.02), or none when no lag does. A sig
 "linear" decoder has no accuracy: its area is the sum of the squared correlations instead
 (Jaeger's memory capacity, over lags 0..K, chance 0) and its length the last lag whose squared
 correlation exceeds 0.02; the `measure` column says which.
+
+Long because the five signature figures share one layout and one area table; the metric
+itself lives in rnnatlas.analysis.memory_signature.
 """
 
 from __future__ import annotations
@@ -29,12 +33,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rnnatlas.analysis.memory_signature import (
+    ABOVE_CHANCE,
+    excess_over_chance,
+    signature_area,
+    signature_measure,
+)
 from rnnatlas.figures import style
 from rnnatlas.io import atomic_path
 
 KEYS = ("family", "model", "state")
 SIGNATURE_COLUMNS = (*KEYS, "decoder", "lag", "accuracy", "chance_majority")
-ABOVE_CHANCE = 0.02
 DECODER_ORDER = ("logistic", "mlp", "linear")
 FAMILIES = ("csl", "mnist", "text8")
 FAMILY_TITLE = {
@@ -157,47 +166,19 @@ def select_decoder(table: pd.DataFrame, preferred: str | None = None) -> pd.Data
     return table[table["decoder"] == chosen]
 
 
-def measure_of(rows: pd.DataFrame) -> str:
-    """ "accuracy" when the rows have accuracies, else "squared_correlation" (linear decoder)."""
-    if rows["accuracy"].notna().any():
-        return "accuracy"
-    if "squared_correlation" in rows and rows["squared_correlation"].notna().any():
-        return "squared_correlation"
-    return "accuracy"
-
-
-def above_chance(rows: pd.DataFrame) -> pd.Series:
-    """Per row: accuracy - chance_majority, or the squared correlation (chance 0) for a linear
-    decoder's rows; NaN where undefined."""
-    if measure_of(rows) == "squared_correlation":
-        return rows["squared_correlation"].astype(float)
-    return rows["accuracy"].astype(float) - rows["chance_majority"].astype(float)
+measure_of = signature_measure  # the names the claims and sections use
+above_chance = excess_over_chance
 
 
 def memory_area(table: pd.DataFrame) -> pd.DataFrame:
-    """One row per (family, model, state, decoder): area above chance and memory length.
-
-    area = sum over lags of max(0, accuracy - chance_majority) (lags with no accuracy add 0);
-    memory_length = the last lag with accuracy - chance_majority > ABOVE_CHANCE (<NA> if none);
-    max_lag = the largest lag in the rows; chance = mean chance_majority over the lags; measure =
-    "accuracy", or "squared_correlation" for linear-decoder rows (see the module docstring).
-    """
+    """One row per (family, model, state, decoder): measure, area above chance, memory length,
+    max_lag and chance, as `rnnatlas.analysis.memory_signature.signature_area` computes them
+    (see the module docstring), in display order."""
     require(table)
     rows = []
     for keys, part in table.groupby([*KEYS, "decoder"], sort=False, dropna=False):
-        part = part.sort_values("lag")
-        excess = above_chance(part)
-        above = part["lag"][excess > ABOVE_CHANCE]
-        rows.append(
-            {
-                **dict(zip((*KEYS, "decoder"), keys, strict=True)),
-                "measure": measure_of(part),
-                "area": float(excess.clip(lower=0).fillna(0).sum()),
-                "memory_length": int(above.max()) if len(above) else pd.NA,
-                "max_lag": int(part["lag"].max()),
-                "chance": float(part["chance_majority"].mean()),
-            }
-        )
+        keyed = dict(zip((*KEYS, "decoder"), keys, strict=True))
+        rows.append({**keyed, **signature_area(part, ABOVE_CHANCE)})
     columns = [*KEYS, "decoder", "measure", "area", "memory_length", "max_lag", "chance"]
     family_rank = {f: i for i, f in enumerate(FAMILIES)}
     model_rank = {m: i for i, m in enumerate(ordered_models(r["model"] for r in rows))}
@@ -505,27 +486,46 @@ def lowrank_bases(table: pd.DataFrame, out_dir: Path, decoder: str | None = None
     return style.save(fig, Path(out_dir), "memory_lowrank")
 
 
-def draw_all(tables: pd.DataFrame, out_dir: Path, decoder: str | None = None) -> list[Path]:
-    """Every memory figure whose rows exist in `tables` (families without rows are skipped),
-    plus memory_area.html (area_table_html). Returns the paths written."""
-    out_dir = Path(out_dir)
+def figure_folders(png: Sequence[Path], svg: Sequence[Path]) -> dict[str, Path]:
+    """{figure name: its folder} of declared PNG files `{name}.png`, each with its SVG beside
+    it; ValueError otherwise."""
+    png, svg = [Path(p) for p in png], [Path(p) for p in svg]
+    folders = {path.stem: path.parent for path in png}
+    if any(path.suffix != ".png" for path in png) or len(folders) != len(png):
+        raise ValueError(f"expected one .png file per figure, got {png}")
+    if sorted(svg) != sorted(folder / f"{name}.svg" for name, folder in folders.items()):
+        raise ValueError(f"expected each figure's SVG beside its PNG {png}, got {svg}")
+    return folders
+
+
+def draw_all(
+    tables: pd.DataFrame,
+    png: Sequence[Path],
+    svg: Sequence[Path],
+    table: Path,
+    decoder: str | None = None,
+) -> list[Path]:
+    """The memory figures among the given PNG and SVG files (memory_{family}, memory_ngram,
+    memory_lowrank) whose rows exist in `tables` (figures without rows are skipped), plus the
+    memory-area table `table` (area_table_html). Returns the paths written."""
+    folders = figure_folders(png, svg)
     require(tables)
     paths: list[Path] = []
     families = set(tables["family"].astype(str))
     for family in [*FAMILIES, *sorted(families - set(FAMILIES))]:
-        if family in families:
-            paths += signature_panels(tables, out_dir, family, decoder)
+        if family in families and f"memory_{family}" in folders:
+            paths += signature_panels(tables, folders[f"memory_{family}"], family, decoder)
     text8 = tables[tables["family"] == "text8"]
     models = set(text8["model"].astype(str))
     grams = {m for m in models if ngram_order(m) is not None}
     recurrent = [m for m in models - grams
                  if top_layer_h(text8.loc[text8["model"] == m, "state"].unique())]  # fmt: skip
-    if grams and recurrent:
-        paths += ngram_versus_recurrent(tables, out_dir, decoder)
+    if grams and recurrent and "memory_ngram" in folders:
+        paths += ngram_versus_recurrent(tables, folders["memory_ngram"], decoder)
     mnist = tables[(tables["family"] == "mnist") & (tables["model"] == "lowrank")]
-    if {"u_coords", "v_coords"} <= set(mnist["state"].astype(str)):
-        paths += lowrank_bases(tables, out_dir, decoder)
-    html_path = out_dir / "memory_area.html"
+    if {"u_coords", "v_coords"} <= set(mnist["state"].astype(str)) and "memory_lowrank" in folders:
+        paths += lowrank_bases(tables, folders["memory_lowrank"], decoder)
+    html_path = Path(table)
     with atomic_path(html_path) as tmp:
         tmp.write_text(area_table_html(tables) + "\n")
     paths.append(html_path)

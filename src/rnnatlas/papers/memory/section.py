@@ -1,6 +1,6 @@
 """The report's section on memory signatures (Koppula, Sim & Chin 2018).
 
-`load_tables(paths)` reads the rule outputs into the dict that `Results.memory` and
+`load_tables(paths)` reads the rule outputs into the dict that the claims and
 `memory_section` use: "signatures" (every signature Parquet, concatenated) and "capacity"
 (memory_capacity_check's dict). `memory_section` writes the HTML: the method, the memory-capacity
 cross-check, the figures and the table of memory areas.
@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from rnnatlas.papers.memory import figures as figures_memory
+from rnnatlas.papers.memory.claims import registry
+from rnnatlas.report.html import figure, pick
+from rnnatlas.report.section import write_section
+from rnnatlas.step import Job
 
 FIGURES = (
     ("memory_csl", "CSL task: memory signatures of the ESN reservoir and the LSTM's h and c"),
@@ -144,25 +148,35 @@ def capacity_line(capacity: Mapping | None) -> str:
     )
 
 
-def memory_section(config: Mapping, tables: Mapping, figures_dir: Path, report_dir: Path) -> str:
-    """The HTML of the memory-signature section (figures missing from figures_dir are left
-    out; the area table comes from the tables, else from figures_dir/memory_area.html)."""
-    from rnnatlas.papers.csl.section_visual import _figure
-
-    figures_dir, report_dir = Path(figures_dir), Path(report_dir)
+def memory_section(
+    config: Mapping, tables: Mapping, figures: Sequence[Path], report_dir: Path
+) -> str:
+    """The HTML of the memory-signature section; `figures`: the rule's declared figure files
+    (the area table comes from the tables, else from the declared memory_area.html)."""
     parts = [
-        "<h2>Koppula, Sim &amp; Chin 2018 — memory signatures of recurrent states</h2>",
         _method(config),
         capacity_line(tables.get("capacity")),
     ]
     for name, title in FIGURES:
-        parts.append(_figure(figures_dir / f"{name}.png", title, report_dir))
+        parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
     signatures = tables.get("signatures")
     area = ""
     if signatures is not None and len(signatures):
         area = figures_memory.area_table_html(signatures)
-    elif (figures_dir / AREA_FRAGMENT).exists():
-        area = (figures_dir / AREA_FRAGMENT).read_text()
+    else:
+        area = pick(figures, AREA_FRAGMENT).read_text()
     if area:
         parts += ["<h3>Memory areas</h3>", area]
     return "\n".join(p for p in parts if p)
+
+
+def section(job: Job) -> None:
+    """Rule memory_section: the memory-signature claims and section of the report."""
+    tables = load_tables({"signatures": job.input.signatures, "capacity": job.input.capacity})
+    config = job.params.config
+    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    body = memory_section(config, tables, job.input.figures, report_dir)
+    write_section(
+        "memory", job.params.title, registry(), config, tables, job.params.presets, body,
+        job.output.claims, job.output.html,
+    )  # fmt: skip

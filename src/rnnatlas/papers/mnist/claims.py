@@ -7,15 +7,19 @@ from collections.abc import Mapping
 import numpy as np
 
 from rnnatlas.analysis.accuracy_curves import full_length_accuracy, length_versus_information
+from rnnatlas.papers.mnist.reference import (
+    MNIST_PAPER,
+    PAPER_ACCURACY,
+    PAPER_CYCLES,
+    PAPER_EPOCHS,
+    PAPER_UNITS,
+)
 from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Claim, Outcome
 
-MNIST_PAPER = "Horoi, Geadah, Lajoie & Wolf 2020 (sequential MNIST)"
-PAPER_ACCURACY = 93.0  # % on the MNIST test set, 200-unit vanilla RNN, 30 epochs [text, slides]
 ACCURACY_TOLERANCE = 2.0  # pp: the slides give no spread; ours is stated beside it
 MIN_EPOCHS = 5  # below this the networks are not trained enough to test the paper's claims
 GAP_THRESHOLD = 0.10  # "hidden >> cut": at least 10 pp on average and hidden never behind
 ZERO_LYAPUNOV = 0.01  # nats/step: |λ_max| below this counts as 0 (a cycle), ours
-PAPER_CYCLES = 2  # "trajectories settle into two limit cycles" [text, slides]
 LOW_DIMENSION = 0.05  # "far below 200": TwoNN dimension at most 5 % of the units, ours
 PHASE_SHARE = 0.9  # the phase alone keeps >= 90 % of the digit accuracy the full state has
 PHASE_P_VALUE = 0.01  # and beats chance (one-sided binomial test)
@@ -28,8 +32,9 @@ def _trained(config: Mapping) -> str | None:
     return None
 
 
-def _mnist(results) -> Mapping:
-    return getattr(results, "mnist", None) or {}
+def _mnist(tables) -> Mapping:
+    """The paper's tables (a mapping name -> table; None or empty when nothing was run)."""
+    return tables or {}
 
 
 def _accuracy() -> Claim:
@@ -37,8 +42,8 @@ def _accuracy() -> Claim:
         mnist = config["mnist"]
         if mnist["data"]["source"] != "idx":
             return "the paper trains on the full MNIST (mnist.data.source: idx)"
-        if mnist["model"]["epochs"] != 30 or mnist["model"]["units"] != 200:
-            return "the paper's networks have 200 units and train 30 epochs"
+        if mnist["model"]["epochs"] != PAPER_EPOCHS or mnist["model"]["units"] != PAPER_UNITS:
+            return f"the paper's networks have {PAPER_UNITS} units and train {PAPER_EPOCHS} epochs"
         return None
 
     def evaluate(results, config):
@@ -182,7 +187,7 @@ def _lyapunov_after_training() -> Claim:
         "training to about 0 after it (limit cycles form)",
         paper_value="λ_max ≈ 0 after training",
         unit="nats/step",
-        source="[text] slides; the exact values are not given ([guess] in PAPERS.md)",
+        source="[text] slides; the exact values are not given (our interpretation)",
         requires=_trained,
         evaluate=evaluate,
     )

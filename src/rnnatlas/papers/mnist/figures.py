@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -196,30 +197,30 @@ def phase_decoding(table: pd.DataFrame, out_dir: Path, name: str = "phase") -> l
 def draw_all(
     variants: Path,
     tsne: Path,
-    dynamics: list[Path],
+    separability: Path,
+    dynamics: Sequence[Mapping[str, Path]],
     dimension: Path,
     attractor_seed: int,
     out_dir: Path,
 ) -> list[Path]:
-    """Every sequential-MNIST figure from the rule outputs (the CLI's mnist-figures)."""
-    from rnnatlas.papers.mnist.dynamics import read_dynamics
+    """Every sequential-MNIST figure (name.png and name.svg in out_dir) from the rule outputs.
 
-    tables = read_dynamics(dynamics)
+    dynamics: one mapping per network from the keys of `dynamics.DYNAMICS_OUTPUTS` to its files.
+    """
+    from rnnatlas.papers.mnist.dynamics import read_dynamics_files
+
+    tables = read_dynamics_files(dynamics)
     summaries = tables["summaries"]
     if attractor_seed not in summaries:
         raise ValueError(
             f"no dynamics of network {attractor_seed} among {sorted(summaries)}: pass a seed "
-            "of mnist.seeds as --attractor-seed"
+            "of mnist.seeds as the attractor seed"
         )
     position = list(summaries).index(attractor_seed)
-    trajectories = pd.read_parquet(Path(dynamics[position]) / "trajectories.parquet")
+    trajectories = pd.read_parquet(dynamics[position]["trajectories"])
     chosen = summaries[attractor_seed]
     paths = accuracy_vs_n(pd.read_parquet(variants), out_dir)
-    paths += tsne_panels(
-        pd.read_parquet(Path(tsne) / "tsne.parquet"),
-        pd.read_parquet(Path(tsne) / "separability.parquet"),
-        out_dir,
-    )
+    paths += tsne_panels(pd.read_parquet(tsne), pd.read_parquet(separability), out_dir)
     paths += lyapunov_before_after(tables["lyapunov"], out_dir)
     paths += attractor_trajectories(trajectories, chosen, out_dir)
     paths += dimension_by_step(pd.read_parquet(dimension), chosen.get("attractor_twonn"), out_dir)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from rnnatlas.analysis.accuracy_curves import full_length_accuracy
+from rnnatlas.papers.mnist.claims import registry
 from rnnatlas.papers.mnist.data import VARIANT_DEFINITIONS
+from rnnatlas.papers.mnist.dynamics import read_dynamics_files
+from rnnatlas.report.html import figure, pick
+from rnnatlas.report.section import write_section
+from rnnatlas.step import Job
 
 FIGURES = (
     ("accuracy_vs_n", "Accuracy versus n rows for the three variants"),
@@ -19,6 +26,7 @@ DYNAMICS_FIGURES = (
     ("dimension", "Intrinsic dimension of the states per step"),
     ("phase", "The digit decoded from the phase on the attractor"),
 )
+DYNAMICS_KEYS = ("summary", "lyapunov", "attractor_sets", "attractors", "phase")  # rule inputs
 DYNAMICS_METHOD = (
     "Autonomous map h ← tanh(W h + b) (zero input, b = both biases). Lyapunov: QR method on "
     "the row-28 states of the first test digits, after a transient. Attractors: every test "
@@ -33,13 +41,13 @@ DYNAMICS_METHOD = (
 )
 
 
-def mnist_section(config: Mapping, tables: Mapping, figures: Path, report_dir: Path) -> str:
-    from rnnatlas.papers.csl.section_visual import _figure
-
+def mnist_section(
+    config: Mapping, tables: Mapping, figures: Sequence[Path], report_dir: Path
+) -> str:
+    """The HTML of the section; `figures`: the rule's declared figure files."""
     mnist = config["mnist"]
     model = mnist["model"]
     parts = [
-        "<h2>Horoi, Geadah, Lajoie &amp; Wolf 2020 — sequential MNIST</h2>",
         f"<p>Vanilla RNN, {model['units']} tanh units, linear readout after the last row, Adam "
         f"(lr {model['lr']}), batch {model['batch_size']}, {model['epochs']} epochs, "
         f"{len(mnist['seeds'])} networks; data: {html.escape(mnist['data']['source'])} "
@@ -59,7 +67,7 @@ def mnist_section(config: Mapping, tables: Mapping, figures: Path, report_dir: P
             f"({count} networks).</p>"
         )
     for name, title in FIGURES:
-        parts.append(_figure(figures / f"{name}.png", title, report_dir))
+        parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
     separability = tables.get("separability")
     if separability is not None:
         parts.append(separability.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0))
@@ -68,7 +76,7 @@ def mnist_section(config: Mapping, tables: Mapping, figures: Path, report_dir: P
         parts.append("<h3>Autonomous dynamics</h3>")
         parts.append(f"<p>{html.escape(DYNAMICS_METHOD)}</p>")
         for name, title in DYNAMICS_FIGURES:
-            parts.append(_figure(figures / f"{name}.png", title, report_dir))
+            parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
         parts.append(dynamics_table(dynamics).to_html(index=False, border=0))
     return "\n".join(parts)
 
@@ -97,3 +105,23 @@ def dynamics_table(dynamics: Mapping):
             }
         )
     return pd.DataFrame(rows)
+
+
+def section(job: Job) -> None:
+    """Rule mnist_section: the sequential-MNIST claims and section of the report."""
+    dynamics = [job.input.get(key) for key in DYNAMICS_KEYS]  # one file per network each
+    tables = {
+        "variants": pd.read_parquet(job.input.variants),
+        "separability": pd.read_parquet(job.input.separability),
+        "dimension": pd.read_parquet(job.input.dimension),
+        "dynamics": read_dynamics_files(
+            [dict(zip(DYNAMICS_KEYS, files, strict=True)) for files in zip(*dynamics, strict=True)]
+        ),
+    }
+    config = job.params.config
+    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    body = mnist_section(config, tables, job.input.figures, report_dir)
+    write_section(
+        "mnist", job.params.title, registry(), config, tables, job.params.presets, body,
+        job.output.claims, job.output.html,
+    )  # fmt: skip

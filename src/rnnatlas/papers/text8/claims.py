@@ -1,6 +1,6 @@
 """Claims of Madsen 2019 (text8 autocomplete: GRU, LSTM, Nested LSTM), checked on our tables.
 
-Claims read `results.text8`, a dict with
+Claims read the paper's tables, a dict with
 - "test": test_metrics rows of all models (model, cross_entropy, accuracy as a fraction,
   sequences, ...; several rows of one model, e.g. seeds, are averaged),
 - "letters": letters_known rows of all models (model, letters, k, count_padding, correct,
@@ -33,8 +33,9 @@ def _section(config: Mapping) -> Mapping | None:
     return config.get("text8") if isinstance(config, Mapping) else None
 
 
-def _text8(results) -> Mapping:
-    return getattr(results, "text8", None) or {}
+def _text8(tables) -> Mapping:
+    """The paper's tables (a mapping name -> table; None or empty when nothing was run)."""
+    return tables or {}
 
 
 def _models_configured(config: Mapping, models=ref.MODELS) -> str | None:

@@ -1,16 +1,16 @@
 """Connectivity of the paper's fixed text and the autocomplete demo, for every trained model.
 
 `connectivity_step` writes, for the models given (Madsen 2019: GRU, LSTM, Nested LSTM):
-- connectivity.parquet: model, t_out, t_in, value (the lower triangle, t_in <= t_out),
-- demo.parquet: the top-3 words after each character of the demo text, per model,
-- connectivity.png/.svg: one heatmap per model (rows normalised by their max),
-- connectivity_explorer.html: hover a character, see its connectivity and top-3 words.
+- table (connectivity.parquet): model, t_out, t_in, value (the lower triangle, t_in <= t_out),
+- demo (demo.parquet): the top-3 words after each character of the demo text, per model,
+- png, svg (connectivity.png/.svg): one heatmap per model (rows normalised by their max),
+- html (connectivity_explorer.html): hover a character, see its connectivity and top-3 words.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +20,8 @@ from rnnatlas.io import write_parquet
 from rnnatlas.papers.text8 import autocomplete as ac
 
 log = logging.getLogger("rnnatlas")
+
+OUTPUTS = ("table", "demo", "png", "svg", "html")
 
 # Madsen's fixed text (the article's hero figure and explorer)
 PAPER_TEXT = (
@@ -47,36 +49,46 @@ def text_inputs(text: str, vocabulary: Sequence[str]) -> tuple[np.ndarray, np.nd
 
 
 def connectivity_step(
-    model_dirs: Sequence[Path],
-    data_dir: Path,
-    out_dir: Path,
-    figures_dir: Path,
+    models: Sequence[Path],
+    model_cards: Sequence[Path],
+    card: Path,
+    outputs: Mapping[str, Path],
     *,
     text: str = PAPER_TEXT,
     squared: bool = True,
     demo_text: str = "parts of north africa",
     threads: int | None = None,
 ) -> pd.DataFrame:
-    """Connectivity, top-3 words and the demo of every model (its name: model.json's `name`,
-    else the folder's parent name, e.g. gru)."""
+    """Connectivity, top-3 words and the demo of every model (its model.pt in `models`, its
+    model.json in `model_cards`: the model's name is the card's `cell`, else the name of the
+    folder above the model's, e.g. gru); `card`: the data's card.json; `outputs`: the paths of
+    "table", "demo", "png", "svg" (the same name, .png and .svg) and "html"."""
     import torch
 
     from rnnatlas.analysis.connectivity import connectivity, top_predictions
     from rnnatlas.figures.connectivity import connectivity_heatmaps, display_name
     from rnnatlas.figures.connectivity_explorer import write_explorer
-    from rnnatlas.papers.text8.train import _load_model, autocomplete_demo, read_card
+    from rnnatlas.papers.text8.train import autocomplete_demo, load_model, read_card
 
+    missing = [key for key in OUTPUTS if key not in outputs]
+    if missing:
+        raise ValueError(f"connectivity_step lacks the path of {missing}")
+    if len(models) != len(model_cards):
+        raise ValueError(f"{len(models)} models but {len(model_cards)} model cards")
+    png, svg = Path(outputs["png"]), Path(outputs["svg"])
+    if svg != png.with_suffix(".svg"):
+        raise ValueError(f"the heatmap's SVG must sit beside its PNG {png}, got {svg}")
     if threads is not None:
         torch.set_num_threads(threads)
-    vocabulary = read_card(data_dir)["vocabulary"]
+    vocabulary = read_card(card)["vocabulary"]
     symbols, targets, fed = text_inputs(text, vocabulary)
     unknown = int((targets == ac.UNKNOWN).sum())
     if unknown:
         log.warning("%d characters belong to words outside the vocabulary (<unknown>)", unknown)
     frames, demos, panels, explorer = [], [], {}, {}
-    for model_dir in model_dirs:
-        name = _model_name(Path(model_dir))
-        model = _load_model(Path(model_dir))
+    for model_path, card_path in zip(models, model_cards, strict=True):
+        name = _model_name(Path(model_path), Path(card_path))
+        model = load_model(Path(model_path))
         matrix = connectivity(model, symbols, targets, squared=squared)
         rows, cols = np.tril_indices(len(symbols))
         frames.append(
@@ -92,25 +104,24 @@ def connectivity_step(
         demos.append(autocomplete_demo(model, demo_text, vocabulary, k=3).assign(model=name))
         log.info("connectivity of %s: %d characters", name, len(symbols))
     table = pd.concat(frames, ignore_index=True)
-    write_parquet(Path(out_dir) / "connectivity.parquet", table)
-    write_parquet(Path(out_dir) / "demo.parquet", pd.concat(demos, ignore_index=True))
+    write_parquet(Path(outputs["table"]), table)
+    write_parquet(Path(outputs["demo"]), pd.concat(demos, ignore_index=True))
     norm = "squared norm (the author's code)" if squared else "norm (the article)"
     connectivity_heatmaps(
         panels,
-        Path(figures_dir),
-        "connectivity",
+        png.parent,
+        png.stem,
         title=f"Connectivity ‖∂z_target(t̃)/∂x(t)‖, {norm}, each row / its max",
     )
-    write_explorer(Path(figures_dir) / "connectivity_explorer.html", fed, explorer)
+    write_explorer(Path(outputs["html"]), fed, explorer)
     return table
 
 
-def _model_name(model_dir: Path) -> str:
+def _model_name(model: Path, card_path: Path) -> str:
     import json
 
-    card_path = model_dir / "model.json"
     if card_path.exists():
         card = json.loads(card_path.read_text())
         if card.get("cell"):
             return str(card["cell"])
-    return model_dir.parent.name
+    return model.parent.parent.name

@@ -204,21 +204,21 @@ _TEXT8_ALPHABET = b" abcdefghijklmnopqrstuvwxyz"
 
 
 def download_text8(
-    dest_dir: str | Path,
+    path: str | Path,
     *,
     urls: Sequence[str] = TEXT8_MIRRORS,
     progress: bool = True,
     retries: int = 3,
     timeout: float = 60,
 ) -> Path:
-    """Fetch text8.zip into `dest_dir` (kept when already there and intact); return its path.
+    """Fetch text8.zip to `path` (kept when already there and intact); return its path.
 
     Verified by sha256 before it gets its final name, and by size after, so a wrong file never
     reaches `load_text8_zip`.
     """
     path = fetch(
         list(urls),
-        Path(dest_dir) / "text8.zip",
+        Path(path),
         sha256=TEXT8_SHA256,
         retries=retries,
         timeout=timeout,

@@ -1,7 +1,7 @@
 """The data step of Madsen 2019's autocomplete task, and the readers its trainers use.
 
-- `data_step`: cleaned Wikipedia text (embedded excerpt, or text8.zip) -> `train.parquet`,
-  `valid.parquet`, `test.parquet` + `card.json`.
+- `data_step`: cleaned Wikipedia text (embedded excerpt, or text8.zip) -> the train, valid and
+  test split files + card.json, at the paths the rule names.
 - `read_split`, `read_card`: what the training and analysis steps read back.
 
 Split files hold one row per observation, in the order of the seeded permutation (the author's
@@ -14,6 +14,7 @@ at most max_chars). Observations are not padded: `<eos>` (0) never occurs in the
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,7 @@ SCHEMA = pa.schema(
 
 
 def data_step(
-    out_dir: Path,
+    files: Mapping[str, Path],
     source: str = "embedded",
     zip_path: Path | None = None,
     vocabulary_bits: int = 14,
@@ -53,7 +54,9 @@ def data_step(
     shuffle_vocabulary: bool = False,
     progress: bool = True,
 ) -> dict:
-    """Write train/valid/test.parquet and card.json of the autocomplete task into out_dir.
+    """Write the train/valid/test split files and card.json of the autocomplete task.
+
+    files: {"train", "valid", "test", "card"} -> the path of each file to write.
 
     source "embedded": gensim's English Wikipedia excerpt, cleaned by wikifil's rules.
     source "zip": the text8 member of `zip_path` (`rnnatlas.papers.text8.data.download_text8`).
@@ -61,7 +64,9 @@ def data_step(
     end; `vocabulary_bits`, `max_chars` and `seed` are the paper's 14, 200 and 450849059 by
     default; `shuffle_vocabulary` shuffles word ids with `seed` as the author did.
     """
-    out_dir = Path(out_dir)
+    missing = [key for key in (*SPLITS, "card") if key not in files]
+    if missing:
+        raise ValueError(f"data_step needs the path of {missing} (keys {(*SPLITS, 'card')})")
     text, described = _load_text(source, zip_path)
     text = truncate_text(text, max_characters)
     words = text.split()
@@ -76,7 +81,7 @@ def data_step(
     observations = ac.pack_observations(words, vocabulary, max_chars)
     splits = ac.split_indices(len(observations), seed)
     for name, indices in splits.items():
-        _write_split(out_dir / f"{name}.parquet", observations, indices, progress=progress)
+        _write_split(Path(files[name]), observations, indices, progress=progress)
 
     ids_per_word = observations.targets[observations.symbols == ac.SPACE]  # one space per word
     card = {
@@ -111,7 +116,7 @@ def data_step(
             "shuffle_vocabulary": shuffle_vocabulary,
         },
     }
-    write_json(out_dir / "card.json", card)
+    write_json(Path(files["card"]), card)
     log.info(
         "text8 autocomplete (%s): %d characters, %d words, observations %s, coverage %.3f",
         source,
@@ -239,17 +244,16 @@ def _write_split(
 # ---- readers ------------------------------------------------------------------------------------
 
 
-def read_card(data_dir: Path) -> dict:
-    """card.json of a data_step directory."""
-    return read_json(Path(data_dir) / "card.json", "build the data with text8_data.data_step")
+def read_card(path: Path) -> dict:
+    """A data_step's card.json."""
+    return read_json(Path(path), "build the data with text8_data.data_step")
 
 
-def read_split(data_dir: Path, split: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(sources, targets) of one split, in file order: one int8 array of symbols and one int32
-    array of word ids per observation, of equal lengths."""
-    if split not in SPLITS:
-        raise ValueError(f"unknown split {split!r}; expected one of {SPLITS}")
-    path = Path(data_dir) / f"{split}.parquet"
+def read_split(path: Path, card: Path | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(sources, targets) of one split file, in file order: one int8 array of symbols and one
+    int32 array of word ids per observation, of equal lengths. With `card` (its card.json), the
+    word ids are checked against its vocabulary."""
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the data with text8_data.data_step")
     table = pq.read_table(path)
@@ -272,12 +276,11 @@ def read_split(data_dir: Path, split: str) -> tuple[list[np.ndarray], list[np.nd
             f"{path}: column 'source' holds symbols {symbols.min()}..{symbols.max()}, expected "
             f"0..{len(ac.SYMBOLS) - 1}"
         )
-    card_path = Path(data_dir) / "card.json"
-    size = len(read_card(data_dir)["vocabulary"]) if card_path.exists() else None
+    size = len(read_card(card)["vocabulary"]) if card is not None else None
     if ids.size and (ids.min() < 0 or (size is not None and ids.max() >= size)):
         raise ValueError(
             f"{path}: column 'target' holds word ids {ids.min()}..{ids.max()}, outside the "
-            f"{size}-word vocabulary of {card_path}: rebuild the directory with data_step"
+            f"{size}-word vocabulary of {card}: rebuild the data with data_step"
         )
     if not len(lengths):
         return [], []

@@ -111,9 +111,12 @@ def test_table_html(table: pd.DataFrame) -> str:
     return f"<table class='text8-test'>{head}{''.join(rows)}</table>"
 
 
-def test_table(table: pd.DataFrame, out_dir: Path, name: str = "test_table") -> list[Path]:
+def test_table(
+    table: pd.DataFrame, out_dir: Path, name: str = "test_table", html_path: Path | None = None
+) -> list[Path]:
     """Bar chart of the test cross-entropy and accuracy, ours beside the paper's (PNG, SVG),
-    and the same numbers as an HTML fragment `{name}.html`. Returns the three paths."""
+    and the same numbers as an HTML fragment (`html_path`, by default `{name}.html` beside
+    them). Returns the three paths."""
     import matplotlib.pyplot as plt
 
     style.setup()
@@ -144,8 +147,8 @@ def test_table(table: pd.DataFrame, out_dir: Path, name: str = "test_table") -> 
         ax.set_ylim(0, 1.15 * top if np.isfinite(top) and top > 0 else 1)
         ax.legend(fontsize=8, loc="lower right")
     fig.suptitle("text8 autocomplete: test table, ours (solid) vs Madsen 2019 (hatched)")
-    paths = style.save(fig, out_dir, name)
-    html_path = Path(out_dir) / f"{name}.html"
+    paths = style.save(fig, Path(out_dir), name)
+    html_path = Path(out_dir) / f"{name}.html" if html_path is None else Path(html_path)
     with atomic_path(html_path) as tmp:
         tmp.write_text(test_table_html(table) + "\n")
     return [*paths, html_path]
@@ -305,16 +308,34 @@ def demo_table(demo: pd.DataFrame) -> str:
 # ---- all of them -------------------------------------------------------------------------------
 
 
+FIGURES = ("test_table", "letters_known", "training_curves")
+
+
+def figure_folders(png: Sequence[Path], svg: Sequence[Path], names: Sequence[str]) -> dict:
+    """{figure name: its folder} of declared PNG and SVG files: one PNG named `{name}.png` per
+    name, each with its SVG beside it; ValueError otherwise."""
+    png, svg = [Path(p) for p in png], [Path(p) for p in svg]
+    folders = {path.stem: path.parent for path in png if path.suffix == ".png"}
+    if sorted(folders) != sorted(names) or len(png) != len(names):
+        raise ValueError(f"expected one PNG file per figure {list(names)}, got {png}")
+    if sorted(svg) != sorted(folder / f"{name}.svg" for name, folder in folders.items()):
+        raise ValueError(f"expected each figure's SVG beside its PNG {png}, got {svg}")
+    return folders
+
+
 def draw_all(
     test: pd.DataFrame,
     letters: pd.DataFrame,
     histories: Mapping[str, pd.DataFrame],
-    out_dir: Path,
+    png: Sequence[Path],
+    svg: Sequence[Path],
+    table: Path,
     count_padding: bool = False,
 ) -> list[Path]:
-    """test_table (PNG, SVG, HTML), letters_known and training_curves into out_dir."""
-    out_dir = Path(out_dir)
-    paths = test_table(test, out_dir)
-    paths += letters_known(letters, out_dir, count_padding=count_padding)
-    paths += training_curves(histories, out_dir)
+    """test_table (PNG, SVG and its HTML `table`), letters_known and training_curves, at the
+    given PNG and SVG files (one of each per name of FIGURES)."""
+    folders = figure_folders(png, svg, FIGURES)
+    paths = test_table(test, folders["test_table"], html_path=Path(table))
+    paths += letters_known(letters, folders["letters_known"], count_padding=count_padding)
+    paths += training_curves(histories, folders["training_curves"])
     return paths

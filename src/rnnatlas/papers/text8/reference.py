@@ -1,7 +1,7 @@
 """The published numbers of Madsen 2019 (Distill, "Visualizing memorization in RNNs").
 
 Sources: the article's text and tables ([text]) and the author's code
-(github distillpub/post--memorization-in-rnns, [code]), as summarised in PAPERS.md section 2.
+(github distillpub/post--memorization-in-rnns, [code]).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The report's section on text8 autocomplete (Madsen 2019, "Visualizing memorization in RNNs").
 
-`load_tables(paths)` reads the rule outputs into the dict that `Results.text8` and
+`load_tables(paths)` reads the rule outputs into the dict that the claims and
 `text8_section` use; `text8_section` writes the HTML: the dataset card, the configuration beside
 the paper's, the figures, the connectivity heatmap with a link to the interactive explorer, and
 the autocomplete demo.
@@ -17,6 +17,10 @@ import pandas as pd
 
 from rnnatlas.papers.text8 import figures as figures_text8
 from rnnatlas.papers.text8 import reference as ref
+from rnnatlas.papers.text8.claims import count_padding_setting, registry
+from rnnatlas.report.html import figure, pick, rel
+from rnnatlas.report.section import write_section
+from rnnatlas.step import Job
 
 TABLE_KEYS = ("test", "letters", "demo")  # Parquet tables, one file or one per model
 FIGURES = (
@@ -224,12 +228,10 @@ def letters_table(letters: pd.DataFrame, count_padding: bool) -> str:
     return f"<table><tr><th colspan='9'>letters known</th></tr>{head}{''.join(rows)}</table>"
 
 
-def text8_section(config: Mapping, tables: Mapping, figures_dir: Path, report_dir: Path) -> str:
-    """The HTML of the text8 section (figures missing from figures_dir are left out)."""
-    from rnnatlas.papers.csl.section_visual import _figure, _rel
-    from rnnatlas.papers.text8.claims import count_padding_setting
-
-    figures_dir, report_dir = Path(figures_dir), Path(report_dir)
+def text8_section(
+    config: Mapping, tables: Mapping, figures: Sequence[Path], report_dir: Path
+) -> str:
+    """The HTML of the text8 section; `figures`: the rule's declared figure files."""
     text8 = config["text8"]
     model = text8.get("model", {})
     count_padding = count_padding_setting(config)
@@ -238,7 +240,6 @@ def text8_section(config: Mapping, tables: Mapping, figures_dir: Path, report_di
         card = json.loads(Path(card).read_text())
     models = ", ".join(figures_text8.display(m) for m in text8.get("models", []))
     parts = [
-        "<h2>Madsen 2019 — visualizing memorization in RNNs (text8 autocomplete)</h2>",
         f"<p>Character-level autocomplete on text8: after every character the network predicts "
         f"the word being typed ({models}; {model.get('units')} units, "
         f"{model.get('steps')} optimizer steps of batch "
@@ -254,8 +255,8 @@ def text8_section(config: Mapping, tables: Mapping, figures_dir: Path, report_di
     test = tables.get("test")
     if test is not None and not test.empty:
         parts.append(figures_text8.test_table_html(test))
-    elif (figures_dir / "test_table.html").exists():
-        parts.append((figures_dir / "test_table.html").read_text())
+    else:
+        parts.append(pick(figures, "test_table.html").read_text())
     histories = tables.get("histories")
     if histories:
         parts.append(final_losses_table(histories))
@@ -275,7 +276,7 @@ def text8_section(config: Mapping, tables: Mapping, figures_dir: Path, report_di
         )
         parts.append(letters_table(letters, count_padding))
     for name, title in FIGURES:
-        parts.append(_figure(figures_dir / f"{name}.png", title, report_dir))
+        parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
     parts.append("<h3>Connectivity</h3>")
     connectivity = text8.get("connectivity", {})
     squared = connectivity.get("squared")
@@ -286,16 +287,16 @@ def text8_section(config: Mapping, tables: Mapping, figures_dir: Path, report_di
             "divided by its maximum over the inputs.</p>"
         )
     parts.append(
-        _figure(
-            figures_dir / CONNECTIVITY,
+        figure(
+            pick(figures, CONNECTIVITY),
             "Connectivity of every input character to the target word's logit, one panel per model",
             report_dir,
         )
     )
-    explorer = Path(tables.get("explorer") or figures_dir / EXPLORER)
+    explorer = Path(tables.get("explorer") or pick(figures, EXPLORER))
     if explorer.exists():
         parts.append(
-            f"<p><a href='{_rel(explorer, report_dir)}'>Interactive connectivity explorer</a> "
+            f"<p><a href='{rel(explorer, report_dir)}'>Interactive connectivity explorer</a> "
             "(hover a character for its connectivity and the top-3 words; click to pin).</p>"
         )
     demo = tables.get("demo")
@@ -304,3 +305,24 @@ def text8_section(config: Mapping, tables: Mapping, figures_dir: Path, report_di
         parts.append(f"<h3>Autocomplete demo: “{text}”</h3>")
         parts.append(figures_text8.demo_table(demo))
     return "\n".join(p for p in parts if p)
+
+
+def section(job: Job) -> None:
+    """Rule text8_section: the text8 claims and section of the report."""
+    tables = load_tables(
+        {
+            "test": job.input.test,
+            "letters": job.input.letters,
+            "histories": job.input.histories,
+            "demo": job.input.demo,
+            "card": job.input.card,
+            "explorer": job.input.explorer,
+        }
+    )
+    config = job.params.config
+    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    body = text8_section(config, tables, job.input.figures, report_dir)
+    write_section(
+        "text8", job.params.title, registry(), config, tables, job.params.presets, body,
+        job.output.claims, job.output.html,
+    )  # fmt: skip

@@ -6,7 +6,7 @@
 - `states_step`: hidden states after every character in the states schema.
 - `autocomplete_demo`: the top words after each character of a text (the paper's demo).
 
-Data (rnnatlas.papers.text8.dataset): `{data_dir}/{train,valid,test}.parquet`, one row per
+Data (rnnatlas.papers.text8.dataset): the train, valid and test split files, one row per
 observation: observation_id int64, source list<int8> (0 <eos>/pad, 1 space, 2..27 a-z),
 target list<int32> (word ids: 0 <eos>, 1 <unknown>, 2.. words; as long as source), length int32;
 `card.json` with vocabulary (index = word id), symbols (28 strings) and vocabulary_bits.
@@ -22,9 +22,14 @@ resumed run draws the same batches. The dense layer is applied only at the score
 Resuming: every `eval_every` steps (and at every checkpoint step) the model, the optimizer, the
 running loss and the history are saved atomically in `resume_dir` (`latest.json` names the
 newest file; older ones are deleted), and the weights of `checkpoint_steps` go to
-`resume_dir/checkpoints/`. A killed job rerun with the same resume_dir continues from the last
-save and ends bit-identical to an uninterrupted run. resume_dir must not be a declared output of
-the rule: Snakemake deletes those before a rerun.
+`resume_dir/checkpoints/` (resume_dir is a folder the step owns: it names its files itself).
+A killed job rerun with the same resume_dir continues from the last save and ends
+bit-identical to an uninterrupted run. resume_dir must not be a declared output of the rule:
+Snakemake deletes those before a rerun.
+
+Long because its step-scheduled training loop has not yet moved into rnnatlas.training (it
+already shares the checkpoint format, the epoch order and the resume key there): the next
+step of the one-training-loop work.
 """
 
 from __future__ import annotations
@@ -56,12 +61,13 @@ from rnnatlas.papers.text8.metrics import (
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
 from rnnatlas.training import (
     CHECKPOINT_FORMAT,
-    _atomic_torch_save,
-    _atomic_write_text,
-    _cpu_state_dict,
-    _epoch_order,
-    _load_resume_checkpoint,
-    _refuse_other_run,
+    atomic_torch_save,
+    atomic_write_text,
+    cpu_state_dict,
+    epoch_order,
+    load_resume_checkpoint,
+    refuse_other_run,
+    run_directory,
 )
 
 log = logging.getLogger("rnnatlas")
@@ -72,8 +78,7 @@ SPEC_KEYS = ("kind", "units", "steps", "eval_every", "eval_batches", "checkpoint
 SPEC_DEFAULTS = {"batch": 64, "lr": 1e-3}
 HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "seconds")
 EVAL_BATCH = 16  # the author's quantitative test batch (count_padding depends on it)
-TEST_FILE = "test_metrics.parquet"
-LETTERS_FILE = "letters_known.parquet"
+OUTPUT_KEYS = ("model", "card", "history", "metrics", "checkpoints")
 LATEST_FILE = "latest.json"
 DEMO_TEXT = "parts of north africa"
 
@@ -129,9 +134,9 @@ class Text8Split:
         return digest.hexdigest()
 
 
-def read_card(data_dir: Path) -> dict:
-    """card.json of a text8 data directory, checked for what the models need."""
-    path = Path(data_dir) / "card.json"
+def read_card(path: Path) -> dict:
+    """The text8 data's card.json, checked for what the models need."""
+    path = Path(path)
     card = read_json(path, "build the data with the text8 data step")
     for key in ("vocabulary", "symbols"):
         if not isinstance(card.get(key), list) or not card[key]:
@@ -144,12 +149,11 @@ def read_card(data_dir: Path) -> dict:
     return card
 
 
-def read_split(data_dir: Path, split: str, card: dict | None = None) -> Text8Split:
-    """Read `{data_dir}/{split}.parquet` and check it against card.json's sizes."""
-    path = Path(data_dir) / f"{split}.parquet"
+def read_split(path: Path, card: Mapping) -> Text8Split:
+    """Read one split file and check it against the sizes of its card (`read_card`'s dict)."""
+    path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the data with the text8 data step")
-    card = read_card(data_dir) if card is None else card
     table = pq.read_table(path)
     missing = [c for c in SPLIT_COLUMNS if c not in table.column_names]
     if missing:
@@ -256,8 +260,8 @@ def _positive_int(name: str, value) -> int:
 
 
 def train_step(
-    data_dir: Path,
-    out_dir: Path,
+    data: Mapping[str, Path],
+    outputs: Mapping[str, Path],
     spec: Mapping,
     seed: int,
     resume_dir: Path,
@@ -267,17 +271,20 @@ def train_step(
     progress: bool = True,
     stop_after_step: int | None = None,
 ) -> dict:
-    """Train one autocomplete model; write its outputs into out_dir and return metrics.json.
+    """Train one autocomplete model; write its outputs and return metrics.json.
+
+    data: {"train", "valid", "card"} -> the split files and the data's card.json.
 
     spec: kind ("gru", "lstm", "nlstm"), units, steps (optimizer steps), eval_every (steps per
     history row), eval_batches (validation batches per row, the first ones of valid.parquet in
     file order; null: all), checkpoint_steps (weights kept for analyses across training; 0 and
     `steps` are always kept), batch (64), lr (0.001).
-    out_dir: model.pt (state dict, loads with weights_only=True), model.json (kind
-    "autocomplete", the cell and hyperparameters), history.parquet (step; train_loss, the mean
-    batch loss since the previous row; valid_loss, the masked cross-entropy over the scored
-    characters of eval_batches validation batches; seconds, cumulative optimisation wall time),
-    metrics.json, checkpoints/step{NNNNNNN}.pt + checkpoints/model.json.
+    outputs: "model" (model.pt, the state dict, loads with weights_only=True), "card"
+    (model.json: kind "autocomplete", the cell and hyperparameters), "history" (history.parquet:
+    step; train_loss, the mean batch loss since the previous row; valid_loss, the masked
+    cross-entropy over the scored characters of eval_batches validation batches; seconds,
+    cumulative optimisation wall time), "metrics" (metrics.json), "checkpoints" (a folder:
+    step{NNNNNNN}.pt + model.json).
     threads: torch's CPU threads. device: where to train ("cuda" at paper scale; a run resumed
     on another device continues, but is bit-identical only on the same one). stop_after_step:
     raise TrainingStopped after that step, saving nothing extra (a stand-in for a kill in tests).
@@ -285,9 +292,13 @@ def train_step(
     spec = check_spec(spec)
     torch.set_num_threads(threads)
     name = name or spec["kind"]
-    card = read_card(data_dir)
-    train = read_split(data_dir, "train", card)
-    valid = read_split(data_dir, "valid", card)
+    missing = [key for key in ("train", "valid", "card") if key not in data]
+    missing += [key for key in OUTPUT_KEYS if key not in outputs]
+    if missing:
+        raise ValueError(f"train_step lacks the path of {missing}")
+    card = read_card(data["card"])
+    train = read_split(data["train"], card)
+    valid = read_split(data["valid"], card)
     seed_everything(seed)  # the initial weights; also switches on deterministic kernels
     model = AutocompleteModel(
         spec["kind"], spec["units"], classes=len(card["vocabulary"]), symbols=len(card["symbols"])
@@ -295,7 +306,7 @@ def train_step(
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=spec["lr"])
     identity = _run_identity(model, spec, seed, train.sha256())
-    resume_dir = Path(resume_dir)
+    resume_dir = run_directory(resume_dir, identity)  # keyed by model, settings, seed and data
     state = _resume_or_start(model, optimizer, identity, resume_dir, spec["steps"])
 
     save_steps = {spec["steps"], *spec["checkpoint_steps"]}
@@ -343,7 +354,7 @@ def train_step(
         bar.close()
 
     model.eval()
-    return _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, out_dir)
+    return _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, outputs)
 
 
 def _run_identity(model: AutocompleteModel, spec: dict, seed: int, data_sha256: str) -> dict:
@@ -370,7 +381,7 @@ def _batch_rows(step: int, count: int, batch: int, seed: int, orders: dict) -> n
     epoch += 1
     if epoch not in orders:
         orders.clear()  # one epoch's order at a time
-        orders[epoch] = _epoch_order(count, epoch, seed).numpy()
+        orders[epoch] = epoch_order(count, epoch, seed).numpy()
     return orders[epoch][index * batch : (index + 1) * batch]
 
 
@@ -415,7 +426,11 @@ def _state_path(resume_dir: Path, step: int) -> Path:
 
 
 def _weights_path(directory: Path, step: int) -> Path:
-    return directory / "checkpoints" / f"step{step:07d}.pt"
+    return _checkpoint_file(directory / "checkpoints", step)
+
+
+def _checkpoint_file(checkpoints: Path, step: int) -> Path:
+    return Path(checkpoints) / f"step{step:07d}.pt"
 
 
 def _resume_or_start(
@@ -430,8 +445,8 @@ def _resume_or_start(
         _save_resume_state(resume_dir, model, optimizer, identity, state)
         return state
     latest = json.loads(latest_file.read_text())
-    checkpoint = _load_resume_checkpoint(resume_dir / latest["checkpoint"])
-    _refuse_other_run(checkpoint["identity"], identity, resume_dir)
+    checkpoint = load_resume_checkpoint(resume_dir / latest["checkpoint"])
+    refuse_other_run(checkpoint["identity"], identity, resume_dir)
     state = _StepProgress(**checkpoint["progress"])
     if state.step > steps:
         raise ValueError(
@@ -456,8 +471,8 @@ def _save_resume_state(resume_dir: Path, model, optimizer, identity: dict, state
         "progress": asdict(state),
         "rng": capture_rng_state(),
     }
-    _atomic_torch_save(payload, path)
-    _atomic_write_text(
+    atomic_torch_save(payload, path)
+    atomic_write_text(
         resume_dir / LATEST_FILE, json.dumps({"step": state.step, "checkpoint": path.name})
     )
     for older in resume_dir.glob("state_step*.pt"):
@@ -468,14 +483,14 @@ def _save_resume_state(resume_dir: Path, model, optimizer, identity: dict, state
 def _save_weights(resume_dir: Path, model, step: int) -> None:
     path = _weights_path(resume_dir, step)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_torch_save(_cpu_state_dict(model.state_dict()), path)
+    atomic_torch_save(cpu_state_dict(model.state_dict()), path)
 
 
 # ---- outputs ----------------------------------------------------------------------------------
 
 
-def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, out_dir) -> dict:
-    out_dir = Path(out_dir)
+def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, outputs) -> dict:
+    checkpoints = Path(outputs["checkpoints"])
     kept = sorted({0, spec["steps"], *spec["checkpoint_steps"]})
     model_card = {
         "kind": "autocomplete",
@@ -495,14 +510,14 @@ def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_di
                 f"{source} is missing: step {step} of spec.checkpoint_steps was passed before it "
                 f"was asked for; delete {resume_dir} to retrain with it"
             )
-        with atomic_path(_weights_path(out_dir, step)) as tmp:
+        with atomic_path(_checkpoint_file(checkpoints, step)) as tmp:
             shutil.copyfile(source, tmp)
-    write_json(out_dir / "checkpoints" / "model.json", {**model_card, "steps": kept})
-    with atomic_path(out_dir / "model.pt") as tmp:
-        torch.save(_cpu_state_dict(model.state_dict()), tmp)
-    write_json(out_dir / "model.json", model_card)
+    write_json(checkpoints / "model.json", {**model_card, "steps": kept})
+    with atomic_path(Path(outputs["model"])) as tmp:
+        torch.save(cpu_state_dict(model.state_dict()), tmp)
+    write_json(Path(outputs["card"]), model_card)
     history = pd.DataFrame(state.history, columns=list(HISTORY_COLUMNS))
-    write_parquet(out_dir / "history.parquet", history)
+    write_parquet(Path(outputs["history"]), history)
     last = state.history[-1]
     metrics = {
         "dataset": model_card["dataset"],
@@ -524,21 +539,22 @@ def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_di
         "characters": int(state.characters),
         "characters_per_second": state.characters / state.seconds if state.seconds else None,
     }
-    write_json(out_dir / "metrics.json", metrics)
+    write_json(Path(outputs["metrics"]), metrics)
     log.info("%s seed %d: %s", name, seed, metrics)
     return metrics
 
 
-def _model_card(model_dir: Path) -> dict:
-    return read_json(Path(model_dir) / "model.json", "train the model with text8_train.train_step")
+def _model_card(path: Path) -> dict:
+    return read_json(Path(path), "train the model with text8_train.train_step")
 
 
-def _load_model(model_dir: Path):
+def load_model(path: Path):
+    """The AutocompleteModel of a model.pt (`rnnatlas.models.load`)."""
     from rnnatlas.models import load
 
-    model = load(model_dir)
+    model = load(path)
     if not isinstance(model, AutocompleteModel):
-        raise TypeError(f"{model_dir} holds a {type(model).__name__}, not an AutocompleteModel")
+        raise TypeError(f"{path} holds a {type(model).__name__}, not an AutocompleteModel")
     return model
 
 
@@ -546,9 +562,12 @@ def _load_model(model_dir: Path):
 
 
 def evaluate_step(
-    model_dir: Path,
-    data_dir: Path,
-    out_dir: Path,
+    model: Path,
+    model_card: Path,
+    data: Path,
+    card: Path,
+    test_out: Path,
+    letters_out: Path,
     split: str = "test",
     max_sequences: int | None = None,
     batch: int = EVAL_BATCH,
@@ -557,10 +576,10 @@ def evaluate_step(
     progress: bool = True,
     device: str = "cpu",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The test table row and the letters-known table of one model, written to out_dir as
-    test_metrics.parquet (model, cell, seed, split, cross_entropy, accuracy, sequences,
-    characters) and letters_known.parquet (model, cell, seed, letters, k, count_padding, correct,
-    total, accuracy).
+    """The test table row and the letters-known table of one model (model.pt `model`, its
+    model.json `model_card`) on the split file `data` (its card.json `card`), written to
+    `test_out` (model, cell, seed, split, cross_entropy, accuracy, sequences, characters) and
+    `letters_out` (model, cell, seed, letters, k, count_padding, correct, total, accuracy).
 
     Sequences are run in batches of `batch` in file order (batched results equal batch-1 ones:
     the networks are causal and padding comes last). count_padding=True rows count the padded
@@ -572,15 +591,15 @@ def evaluate_step(
     """
     if threads is not None:
         torch.set_num_threads(threads)
-    card = _model_card(model_dir)
-    model = _load_model(model_dir).to(device)
-    data = read_split(data_dir, split)
+    labels_card = _model_card(model_card)
+    model = load_model(model).to(device)
+    data = read_split(data, read_card(card))
     count = len(data) if max_sequences is None else min(int(max_sequences), len(data))
     scores = AutocompleteScores(k=k)
     with torch.no_grad():
         past_end = torch.topk(model.readout.bias, k).indices  # TF: zero outputs -> the bias
         starts = range(0, count, batch)
-        for start in tqdm(starts, desc=f"evaluate {card.get('name')}", disable=not progress):
+        for start in tqdm(starts, desc=f"evaluate {labels_card.get('name')}", disable=not progress):
             rows = np.arange(start, min(start + batch, count))
             tokens, targets, lengths = data.batch(rows, device)
             logits = model(tokens)
@@ -588,16 +607,16 @@ def evaluate_step(
             padded = torch.arange(tokens.shape[1], device=device)[None, :] >= lengths[:, None]
             ranked[padded] = past_end
             scores.add(logits, targets, tokens.cpu().numpy(), lengths.cpu().numpy(), ranked)
-    labels = {"model": card.get("name", card.get("cell")), "cell": card.get("cell")}
-    labels["seed"] = card.get("seed")
+    labels = {"model": labels_card.get("name", labels_card.get("cell"))}
+    labels["cell"] = labels_card.get("cell")
+    labels["seed"] = labels_card.get("seed")
     test_row = pd.DataFrame([{**labels, "split": split, **scores.summary()}])
     test_row = test_row.drop(columns=["sequences_scored"])
     letters = scores.letters_table()
     for position, (key, value) in enumerate(labels.items()):
         letters.insert(position, key, value)
-    out_dir = Path(out_dir)
-    write_parquet(out_dir / TEST_FILE, test_row)
-    write_parquet(out_dir / LETTERS_FILE, letters)
+    write_parquet(Path(test_out), test_row)
+    write_parquet(Path(letters_out), letters)
     return test_row, letters
 
 
@@ -663,8 +682,10 @@ def autocomplete_demo(
 
 
 def states_step(
-    model_dir: Path,
-    data_dir: Path,
+    model: Path,
+    model_card: Path,
+    data: Path,
+    card: Path,
     out_path: Path,
     split: str = "test",
     max_sequences: int | None = None,
@@ -673,7 +694,8 @@ def states_step(
     progress: bool = True,
     device: str = "cpu",
 ) -> Path:
-    """Recurrent states after every character of a split, in the states schema.
+    """Recurrent states after every character of a split file (`data`, its card.json `card`) of
+    one model (model.pt `model`, its model.json `model_card`), in the states schema.
 
     One row per (observation, character): sequence_id = observation_id, token = the character
     (" " or a-z), target = the word id, prediction = the top word id, and the model's states
@@ -684,16 +706,16 @@ def states_step(
 
     if threads is not None:
         torch.set_num_threads(threads)
-    card = _model_card(model_dir)
-    data_card = read_card(data_dir)
-    model = _load_model(model_dir).to(device)
-    data = read_split(data_dir, split, data_card)
+    model_labels = _model_card(model_card)
+    data_card = read_card(card)
+    model = load_model(model).to(device)
+    data = read_split(data, data_card)
     count = len(data) if max_sequences is None else min(int(max_sequences), len(data))
     symbols = np.asarray(data_card["symbols"], dtype=object)
 
     def sequences():
         starts = range(0, count, batch)
-        for start in tqdm(starts, desc=f"states {card.get('name')}", disable=not progress):
+        for start in tqdm(starts, desc=f"states {model_labels.get('name')}", disable=not progress):
             rows = np.arange(start, min(start + batch, count))
             tokens, targets, lengths = data.batch(rows, device)
             with torch.no_grad():
@@ -711,11 +733,11 @@ def states_step(
                 )
 
     meta = {
-        "model": card.get("name", card.get("cell")),
+        "model": model_labels.get("name", model_labels.get("cell")),
         "kind": "autocomplete",
-        "cell": card.get("cell"),
+        "cell": model_labels.get("cell"),
         "dataset": data_card.get("dataset", "text8"),
         "split": split,
-        "seed": card.get("seed"),
+        "seed": model_labels.get("seed"),
     }
     return states.write(out_path, sequences(), metadata=meta)

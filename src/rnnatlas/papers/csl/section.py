@@ -1,0 +1,187 @@
+"""The CSL paper's section of the report (rule csl_section): the error/time table, corpora,
+figures, the visual analyses (RSSviz, its animation and grid, units) and the claims."""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from rnnatlas.io import read_json
+from rnnatlas.papers.csl import reference
+from rnnatlas.papers.csl.claims import Results, registry
+from rnnatlas.report.html import figure, img, pick, rel
+from rnnatlas.report.section import write_section
+from rnnatlas.step import Job
+
+FIGURES = (
+    ("errors_vs_objects", "Error and training time versus number of objects"),
+    ("esn_vs_units", "ESN error versus reservoir units (Juven's grid)"),
+    ("esn_vs_sentences", "ESN error versus training sentences (Juven's grid)"),
+    ("learning_curves", "Learning curves"),
+)
+
+VIEW_TITLES = {
+    "trajectories": "trajectories of the chosen sentences",
+    "final_states": "final states",
+    "clauses": "states by clause",
+    "outputs": "states by output activation",
+    "error_map": "error map (9 classes)",
+}
+UNIT_TITLES = {
+    "winglet": "winglet plot: |readout weight| sorted, one curve per output",
+    "polyvalent_deltas": "polyvalent units, |Δ state| word by word",
+    "connected_deltas": "units most connected to output 0: Σ|Δ state| per word",
+    "cell_units": "unit activity over the sentence",
+    "output_activations": "output activations per word",
+}
+
+
+def comparison_section(
+    config: Mapping, figures: Sequence[Path], table_html: str, cards: Sequence, report_dir: Path
+) -> str:
+    """The ESN-vs-LSTM comparison: error/time table, corpora and the figures."""
+    figure_html = [
+        figure(pick(figures, f"{name}.png"), title, report_dir) for name, title in FIGURES
+    ]
+    card_rows = "".join(
+        f"<tr><td>{c['dataset']}</td><td>{c['one_object_sentences']:,}</td>"
+        f"<td>{c['two_object_sentences']:,}</td><td>{c['concepts']}</td>"
+        f"<td>{c['output_dim']}</td><td>{len(c['input_vocabulary'])}</td></tr>"
+        for c in cards
+    )
+    return f"""<p>Corpus of Juven &amp; Hinaut 2020 (generated from its grammar). Errors on the
+1,000-sentence test split; mean ± sd over seeds. Training time is CPU process time of the training
+loop. Juven &amp; Hinaut's reference numbers are {html.escape(reference.JUVEN_PROTOCOL)}.</p>
+<h3>Error / time table ({config["csl"]["corpus"]["n_objects"]} objects)</h3>
+{table_html}
+<h3>Corpora</h3>
+<table><tr><th>corpus</th><th>one-object</th><th>two-object</th><th>concepts</th>
+<th>outputs</th><th>input words</th></tr>{card_rows}</table>
+<h3>Figures</h3>
+{"".join(figure_html)}
+"""
+
+
+TOLERANCE_NOTE = """<p>Tolerances for Juven's numbers: 1.96·sqrt(sd²(1/k + 1/5) + 2p(1−p)/n)
+percentage points — the seed-to-seed sd of our k networks (assumed equal for Juven's 5), plus the
+sampling noise of an error rate p on two independent n-sentence test sets. Orderings are checked
+on means.</p>"""
+
+
+def section(job: Job) -> None:
+    """Rule csl_section: the CSL claims and section of the report."""
+    config = job.params.config
+    cards = [read_json(path, "rule csl_corpus writes it") for path in job.input.cards]
+    figures = [*job.input.figures, *job.input.visual]  # the declared figures and tables
+    visual = load_visual(config, job.input.visual)
+    tables = Results(
+        runs=pd.read_parquet(job.input.runs),
+        units=pd.read_parquet(job.input.units),
+        sentences=pd.read_parquet(job.input.sentences),
+        bow=pd.read_parquet(job.input.bow),
+        cards={
+            c["n_objects"]: c
+            for c in cards
+            if not c["center"] and c.get("protocol", "variengien") == "variengien"
+        },
+        visual=visual,
+    )
+    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    body = comparison_section(config, figures, job.input.table_html.read_text(), cards, report_dir)
+    body += visual_section(config, visual, figures, report_dir) + TOLERANCE_NOTE
+    write_section(
+        "csl", job.params.title, registry(), config, tables, job.params.presets, body,
+        job.output.claims, job.output.html,
+    )  # fmt: skip
+
+
+def load_visual(config: Mapping, files: Sequence[Path]) -> dict:
+    """The JSON/Parquet summaries of every visual analysis the config asks for, from the rule's
+    declared files."""
+    models = config["csl"]["rssviz"]["models"]
+
+    def read(tail: str):
+        return read_json(pick(files, tail), "rule csl_section declares it")
+
+    return {
+        "rssviz": {m: read(f"rssviz/{m}/metrics.json") for m in models},
+        "training": {m: read(f"rssviz_training/{m}/training.json") for m in models},
+        "units": {m: read(f"units/{m}/summary.json") for m in models},
+        "hyper": pd.read_parquet(pick(files, "rssviz_hyper/panels.parquet")),
+    }
+
+
+def visual_section(
+    config: Mapping, visual: Mapping, figures: Sequence[Path], report_dir: Path
+) -> str:
+    rss = config["csl"]["rssviz"]
+    parts = [
+        "<h3>Visual analyses</h4>",
+        f"<p>RSSviz: UMAP (2 components, random_state {rss['random_state']}, "
+        f"{html.escape(json.dumps(rss['umap']))}) fitted on the unique states after every word of "
+        f"{rss['sentences']} test sentences drawn at random (seed {rss['random_state']}). "
+        "Every view is drawn from "
+        "<code>results/analysis/csl/rssviz/MODEL/embedding.parquet</code>; "
+        "trustworthiness and the prefix-nesting measure are claims below.</p>",
+    ]
+    for model, metrics in visual.get("rssviz", {}).items():
+        parts.append(
+            f"<h4>RSSviz — {html.escape(model)} (state <code>{metrics['state']}</code>, "
+            f"{metrics['unique_states']:,} unique of {metrics['states']:,} states, "
+            f"trustworthiness {metrics['trustworthiness']:.3f})</h4>"
+        )
+        interactive = pick(figures, f"rssviz/{model}.html")
+        if interactive.exists():
+            parts.append(
+                f"<p><a href='{rel(interactive, report_dir)}'>Interactive version</a> "
+                "(hover a point for its sentence, word and position).</p>"
+            )
+        for view, title in VIEW_TITLES.items():
+            parts.append(
+                figure(pick(figures, f"rssviz/{model}_{view}.png"), f"{model}: {title}", report_dir)
+            )
+    for model, summary in visual.get("training", {}).items():
+        gif = pick(figures, f"rssviz/{model}_training.gif")
+        parts.append(f"<h4>RSSviz across training — {html.escape(model)}</h4>")
+        parts.append(
+            f"<p>Interpretation (the paper does not say how this was made): "
+            f"{html.escape(summary['interpretation'])}. Stages ({summary['stage_unit']}): "
+            f"{', '.join(map(str, summary['stages']))}.</p>"
+        )
+        if gif.exists():
+            parts.append(f"<figure>{img(gif, f'{model} across training')}"
+                         f"<figcaption>animated GIF</figcaption></figure>")  # fmt: skip
+        parts.append(
+            figure(
+                pick(figures, f"rssviz/{model}_training.png"), f"{model}: four frames", report_dir
+            )
+        )
+    if "hyper" in visual:
+        panels = visual["hyper"]
+        parts.append("<h4>RSSviz across hyperparameters (untrained reservoirs)</h4>")
+        parts.append(
+            figure(pick(figures, "rssviz/hyperparameters.png"), "grid of panels", report_dir)
+        )
+        parts.append(
+            panels[
+                ["spectral_radius", "leak", "input_scaling", "unique_states", "trustworthiness"]
+            ].to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
+        )
+    for model, summary in visual.get("units", {}).items():
+        parts.append(
+            f"<h4>Internal units — {html.escape(model)}</h3><p>{summary['n_polyvalent']} "
+            f"polyvalent unit(s) of {summary['units']}; the {len(summary['connected_units'])} "
+            f"units most connected to output {summary['connected_output']} "
+            f"({html.escape(summary['connected_output_label'])}): "
+            f"{summary['connected_units']}.</p>"
+        )
+        unit_figures = [
+            figure(pick(figures, f"units/{model}/{name}.png"), f"{model}: {title}", report_dir)
+            for name, title in UNIT_TITLES.items()
+        ]
+        parts.append(f"<div class='grid'>{''.join(unit_figures)}</div>")
+    return "\n".join(parts)

@@ -1,0 +1,20 @@
+"""The report's own rule: every registered paper's section and claims, assembled."""
+
+from __future__ import annotations
+
+from rnnatlas.io import atomic_path, read_json, write_json
+from rnnatlas.report.html import page
+from rnnatlas.step import Job
+
+
+def report(job: Job) -> None:
+    """Rule report: results/report/index.html and claims.json from the papers' sections."""
+    if len(job.input.claims) != len(job.input.sections):
+        raise ValueError("rule report: one claims.json and one section.html per paper")
+    claims = []
+    for path in job.input.claims:
+        claims += read_json(path, "its paper's <paper>_section rule writes it")
+    sections = [path.read_text() for path in job.input.sections]
+    write_json(job.output.claims, claims)
+    with atomic_path(job.output.html) as tmp:
+        tmp.write_text(page(job.params.scale, sections, claims))

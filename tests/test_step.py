@@ -1,0 +1,74 @@
+"""The generic rule entry: a rule's name finds its step function; the job carries its files."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rnnatlas.step import Files, make_job, run_job, step_function
+
+
+def test_rule_names_find_their_step_functions():
+    from rnnatlas.papers.csl import steps as csl_steps
+    from rnnatlas.papers.mnist import section as mnist_section
+    from rnnatlas.report import steps as report_steps
+
+    assert step_function("csl_bag_of_words") is csl_steps.bag_of_words
+    assert step_function("mnist_section") is mnist_section.section
+    assert step_function("report") is report_steps.report
+
+
+def test_unknown_rules_are_refused_with_the_module_named():
+    with pytest.raises(LookupError, match="rnnatlas.papers.csl.steps has no step function"):
+        step_function("csl_no_such_step")
+    with pytest.raises(LookupError, match="no step module rnnatlas.papers.nopaper.steps"):
+        step_function("nopaper_train")
+
+
+def test_files_are_paths_by_position_and_by_name():
+    files = Files(["a/x.parquet", "b/y.json"], {"table": "a/x.parquet", "many": ["c", "d"]})
+    assert files[1] == Path("b/y.json")
+    assert files.table == Path("a/x.parquet") and files.many == [Path("c"), Path("d")]
+    with pytest.raises(AttributeError, match="no file named 'card'"):
+        _ = files.card
+
+
+def test_report_assembles_the_sections_in_order(tmp_path):
+    inputs = {"claims": [], "sections": []}
+    for name, verdict in (("one", "reproduced"), ("two", "not reproduced")):
+        claims = tmp_path / name / "claims.json"
+        claims.parent.mkdir()
+        record = {"id": f"{name}.x", "what": "w", "paper_value": 1, "value": 2, "tolerance": None,
+                  "unit": "", "verdict": verdict, "scale": "ci", "checkable_at": [],
+                  "detail": "", "source": ""}  # fmt: skip
+        claims.write_text(json.dumps([record]))
+        section = tmp_path / name / "section.html"
+        section.write_text(f"<section id='{name}'>{name.upper()} BODY</section>")
+        inputs["claims"].append(claims)
+        inputs["sections"].append(section)
+    out = {"html": tmp_path / "index.html", "claims": tmp_path / "claims.json"}
+    run_job(make_job("report", inputs, out, params={"scale": "ci"}, log=tmp_path / "log.txt"))
+    page = out["html"].read_text()
+    assert page.index("ONE BODY") < page.index("TWO BODY")
+    assert "1 reproduced" in page and "1 not reproduced" in page
+    assert [c["id"] for c in json.loads(out["claims"].read_text())] == ["one.x", "two.x"]
+
+
+def test_a_failing_step_says_why_in_one_line_and_logs_the_traceback(tmp_path):
+    # the step runs in a child process: the entry redirects the process's output to the log
+    script = textwrap.dedent(
+        f"""
+        from rnnatlas.step import make_job, run_job
+        run_job(make_job("report", {{"claims": ["{tmp_path}/missing.json"], "sections": []}},
+                         {{"html": "{tmp_path}/i.html", "claims": "{tmp_path}/c.json"}},
+                         params={{"scale": "ci"}}, log="{tmp_path}/log.txt"))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "rule report: error:" in done.stderr and "one claims.json" in done.stderr
+    assert "Traceback" in (tmp_path / "log.txt").read_text()
+    assert not (tmp_path / "i.html").exists()
