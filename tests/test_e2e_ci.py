@@ -193,9 +193,9 @@ def test_sequential_mnist_dynamics(workdir):
     """ci.yaml: 2 networks x checkpoints [0, 1, 2], 4 initial conditions, 2 exponents; 300
     digits run 600 steps; dimension every 4th step."""
     from rnnatlas.analysis.lyapunov import lyapunov_spectrum, rnn_autonomous_map
+    from rnnatlas.models import load as load_model
     from rnnatlas.papers.mnist.dynamics import read_dynamics, row28_states
     from rnnatlas.papers.mnist.steps import read_split
-    from rnnatlas.training import load_model_checkpoint
 
     folders = [workdir / f"results/analysis/mnist/dynamics/seed{seed}" for seed in (0, 1)]
     tables = read_dynamics(folders)
@@ -204,7 +204,7 @@ def test_sequential_mnist_dynamics(workdir):
     assert (lyapunov["lambda_max"] >= lyapunov["lambda_2"]).all()
     # recompute one row: the untrained network 1 from its first test digit's row-28 state
     model_dir = workdir / "results/models/mnist-5k/rnn/seed1"
-    model = load_model_checkpoint(model_dir / "checkpoints/epoch000.pt")
+    model = load_model(model_dir / "checkpoints/epoch000.pt")
     _, labels, images = read_split(workdir / "results/data/mnist-5k", "test")
     again = lyapunov_spectrum(
         rnn_autonomous_map(*model.recurrent_weights()),

@@ -27,7 +27,6 @@ from rnnatlas.papers.mnist.steps import (
     train_step,
     variants_step,
 )
-from rnnatlas.training import load_model_checkpoint
 
 N_TRAIN, N_TEST = 300, 100
 SPEC = {"units": 12, "epochs": 2, "batch_size": 32, "lr": 0.005, "checkpoint_epochs": [1]}
@@ -200,9 +199,9 @@ def test_train_step_writes_the_model_history_metrics_and_checkpoints(trained, sm
     assert names == ["epoch000.pt", "epoch001.pt", "epoch002.pt", "model.json"]
     (run,) = trained["resume"].glob("run-*")  # the run's own folder, keyed by the run
     untrained = torch.load(run / "epoch000.pt", weights_only=True)["model"]
-    for name, tensor in load_model_checkpoint(checkpoints / "epoch000.pt").state_dict().items():
+    for name, tensor in load(checkpoints / "epoch000.pt").state_dict().items():
         assert torch.equal(tensor, untrained[name]), name
-    for name, tensor in load_model_checkpoint(checkpoints / "epoch002.pt").state_dict().items():
+    for name, tensor in load(checkpoints / "epoch002.pt").state_dict().items():
         assert torch.equal(tensor, model.state_dict()[name]), name
 
 

@@ -15,8 +15,6 @@ from rnnatlas.training import (
     ClassifierConfig,
     TrainingInterrupted,
     export_checkpoints,
-    load_model_checkpoint,
-    load_sequence_lstm,
     train_sequence_classifier,
 )
 
@@ -284,11 +282,9 @@ def test_export_checkpoints_and_load_them(uninterrupted, tmp_path):
     ]
     card = json.loads((tmp_path / "model.json").read_text())
     assert card["kind"] == "rnn" and card["hyperparameters"] == fresh_model().hyperparameters()
-    assert_same_weights(load_model_checkpoint(exported[0]), uninterrupted["initial"])
-    final = load_model_checkpoint(exported[-1])
+    assert_same_weights(load(exported[0]), uninterrupted["initial"])
+    final = load(exported[-1])
     assert isinstance(final, SequenceRNN) and not final.training
     assert_same_weights(final, uninterrupted["state"])
-    with pytest.raises(ValueError, match="not a SequenceLSTM"):
-        load_sequence_lstm(exported[-1])
     with pytest.raises(ValueError, match=r"holds epochs 0\.\.4"):
         export_checkpoints(uninterrupted["resume_dir"], tmp_path, epochs=[5])

@@ -29,7 +29,6 @@ from rnnatlas.papers.text8.train import (
     states_step,
     train_step,
 )
-from rnnatlas.training import load_model_checkpoint
 
 pytestmark = pytest.mark.usefixtures("restore_torch_globals")
 
@@ -188,9 +187,7 @@ def test_outputs(trained):
     model = load(out)
     assert isinstance(model, AutocompleteModel)
     assert metrics["characters_per_second"] > 0
-    step3 = load_model_checkpoint(
-        out / "checkpoints/step0000003.pt"
-    )  # beside checkpoints/model.json
+    step3 = load(out / "checkpoints/step0000003.pt")  # beside checkpoints/model.json
     assert_same_state(
         step3.state_dict(), torch.load(out / "checkpoints/step0000003.pt", weights_only=True)
     )

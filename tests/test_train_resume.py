@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 import torch
 
+from rnnatlas.models import load, save
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.training import (
     TrainConfig,
     TrainingInterrupted,
     export_checkpoints,
-    load_sequence_lstm,
-    save_model,
     train_sequence_regressor,
 )
 
@@ -202,20 +201,19 @@ def test_evaluate_adds_columns(tmp_path):
 def test_save_and_load_round_trip(uninterrupted, tmp_path):
     model = fresh_model()
     model.load_state_dict(uninterrupted["state"])
-    save_model(model, tmp_path, extra={"seed": 3, "dataset": "csl"})
+    card = {"kind": "lstm", "hyperparameters": model.hyperparameters(), "seed": 3}
+    save(model, tmp_path / "model.pt", tmp_path / "model.json", card)
     torch.load(tmp_path / "model.pt", weights_only=True)  # plain state dict
-    description = json.loads((tmp_path / "model.json").read_text())
-    assert description == {
-        "hyperparameters": model.hyperparameters(),
-        "extra": {"seed": 3, "dataset": "csl"},
-    }
+    assert json.loads((tmp_path / "model.json").read_text()) == card
     assert sorted(os.listdir(tmp_path)) == ["model.json", "model.pt"]  # no temporary files left
-    loaded = load_sequence_lstm(tmp_path)
+    with pytest.raises(ValueError, match="share a folder"):
+        save(model, tmp_path / "a" / "model.pt", tmp_path / "model.json", card)
+    loaded = load(tmp_path)
     inputs, lengths = one_hot_batch(make_data()[0], WORDS)
     with torch.no_grad():
         assert torch.equal(loaded(inputs, lengths), model(inputs, lengths))
         assert torch.equal(loaded.states(inputs)["c0"], model.states(inputs)["c0"])
-    assert_same_weights(load_sequence_lstm(tmp_path / "model.pt"), uninterrupted["state"])
+    assert_same_weights(load(tmp_path / "model.pt"), uninterrupted["state"])
 
 
 def test_export_checkpoints_gives_weights_of_every_epoch(uninterrupted, tmp_path):
@@ -223,4 +221,4 @@ def test_export_checkpoints_gives_weights_of_every_epoch(uninterrupted, tmp_path
     assert [path.name for path in exported] == [f"epoch{k:03d}.pt" for k in range(5)]
     untrained = torch.load(exported[0], weights_only=True)
     assert_same_weights(fresh_model(), untrained)
-    assert_same_weights(load_sequence_lstm(exported[-1]), uninterrupted["state"])
+    assert_same_weights(load(exported[-1]), uninterrupted["state"])

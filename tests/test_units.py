@@ -212,9 +212,9 @@ def model_files(folder):
 def tiny(tmp_path_factory):
     """A 3-object corpus (10 + 10 test sentences), a 30-unit ESN with a random readout and a
     6-unit LSTM, with their test states (corpus and states made by the rules' step functions)."""
+    from rnnatlas.models import save
     from rnnatlas.models.esn import ESN, ESNConfig, ReservoirWeights, build_reservoir
     from rnnatlas.models.lstm import SequenceLSTM
-    from rnnatlas.papers.csl.steps import _save_module
     from rnnatlas.step import make_job, run_job
 
     root = tmp_path_factory.mktemp("units")
@@ -232,7 +232,7 @@ def tiny(tmp_path_factory):
     for kind, module in models.items():
         model = model_files(root / "models" / kind)
         hyper = module.hyperparameters()
-        _save_module(module, model["model"], model["model_card"],
+        save(module, model["model"], model["model_card"],
                      {"kind": kind, "name": kind, "seed": 0, "hyperparameters": hyper})  # fmt: skip
         states = root / "states" / kind / "test.parquet"
         run_job(make_job("csl_states", input={**corpus, **model}, output=[states]))

@@ -38,7 +38,10 @@ def read_json(path: str | Path, how_to_make: str):
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: {how_to_make}")
-    return json.loads(path.read_text())
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path} is not valid JSON ({err}): {how_to_make} again") from None
 
 
 def write_parquet(path: str | Path, frame: pd.DataFrame) -> None:

@@ -33,7 +33,6 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from importlib import import_module
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +41,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from rnnatlas.io import atomic_path
+from rnnatlas.io import atomic_path, read_json
 from rnnatlas.models import TORCH_KINDS
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
@@ -51,7 +50,6 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = 1
 LATEST_FILE = "latest.json"
-MODEL_FILE = "model.pt"
 MODEL_JSON = "model.json"
 
 
@@ -495,7 +493,7 @@ def _latest_epoch(resume_dir: Path) -> int | None:
     latest_file = resume_dir / LATEST_FILE
     if not latest_file.exists():
         return None
-    return int(json.loads(latest_file.read_text())["epoch"])
+    return int(read_json(latest_file, "the training loop writes it with each checkpoint")["epoch"])
 
 
 def load_resume_checkpoint(path: Path) -> dict:
@@ -570,67 +568,8 @@ def atomic_write_text(path: Path, text: str) -> None:
 # ----------------------------------------------------------------------- final model, exports
 
 
-def save_model(model: SequenceLSTM, directory: Path, extra: dict) -> None:
-    """directory/model.pt (state dict; loads with weights_only=True) + directory/model.json."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    description = {"hyperparameters": model.hyperparameters(), "extra": extra}
-    text = json.dumps(description, indent=2)  # fails here, before anything is written
-    atomic_torch_save(cpu_state_dict(model.state_dict()), directory / MODEL_FILE)
-    atomic_write_text(directory / MODEL_JSON, text)
-
-
 # the `kind` of model.json for each class name (rnnatlas.models.TORCH_KINDS the other way)
 _KIND_OF_CLASS = {class_name: kind for kind, (_, class_name) in TORCH_KINDS.items()}
-
-
-def _model_class(kind: str | None, class_name: str | None, where: Path):
-    if kind is None and class_name is not None:
-        kind = _KIND_OF_CLASS.get(class_name)
-    if kind not in TORCH_KINDS:
-        raise ValueError(
-            f"{where}: cannot tell which model to build (kind {kind!r}, class {class_name!r}); "
-            f"expected kind {' or '.join(repr(k) for k in TORCH_KINDS)}"
-        )
-    module_name, class_name = TORCH_KINDS[kind]
-    return getattr(import_module(module_name), class_name)
-
-
-def _load_weights(path: Path, model_class=None):
-    """Build the model that the model.json beside the weights describes and load the weights."""
-    path = Path(path)
-    weights_path = path / MODEL_FILE if path.is_dir() else path
-    description_path = weights_path.parent / MODEL_JSON
-    if not description_path.exists():
-        raise FileNotFoundError(f"{description_path} (the model's hyperparameters) is missing")
-    description = json.loads(description_path.read_text())
-    hyperparameters = description["hyperparameters"]
-    if model_class is None:
-        model_class = _model_class(
-            description.get("kind"), hyperparameters.get("class"), description_path
-        )
-    # Building the model draws initial weights: keep that from moving the caller's RNG.
-    with torch.random.fork_rng(devices=[]):
-        model = model_class.from_hyperparameters(hyperparameters)
-    state_dict = torch.load(weights_path, map_location="cpu", weights_only=True)
-    model.load_state_dict(state_dict)
-    return model.eval()
-
-
-def load_sequence_lstm(directory_or_model_pt: Path) -> SequenceLSTM:
-    """Load a model saved by `save_model`, or any weights file next to a model.json
-    (e.g. one exported by `export_checkpoints`). Returned in eval mode on the CPU."""
-    return _load_weights(directory_or_model_pt, SequenceLSTM)
-
-
-def load_model_checkpoint(directory_or_weights: Path) -> torch.nn.Module:
-    """Load any model this module trains (LSTM or RNN) from a weights file next to a model.json
-    (e.g. `checkpoints/epoch007.pt` of `export_checkpoints`) or from a directory with model.pt.
-
-    The model.json's `kind` picks the class (else the hyperparameters' `class`). Weights load
-    with weights_only=True; the model is returned in eval mode on the CPU.
-    """
-    return _load_weights(directory_or_weights)
 
 
 def export_checkpoints(
@@ -641,8 +580,8 @@ def export_checkpoints(
     resume_dir: the run's own folder (`TrainResult.run_dir`).
 
     `epochs` picks which (default: every saved epoch, 0 to the latest). dest also gets a
-    model.json with the model's kind and hyperparameters, so `load_model_checkpoint(dest /
-    "epoch007.pt")` (or `load_sequence_lstm` for an LSTM) works.
+    model.json with the model's kind and hyperparameters, so `rnnatlas.models.load(dest /
+    "epoch007.pt")` works.
     """
     resume_dir, dest = Path(resume_dir), Path(dest)
     latest = _latest_epoch(resume_dir)

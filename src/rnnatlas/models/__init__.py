@@ -1,13 +1,15 @@
 """Models: ESN (reservoirpy), LSTM, RNN and the text8 autocomplete networks (torch), and
-:func:`load` for any saved model directory."""
+:func:`save` and :func:`load`, the one way a model is written and read."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
 
 import torch
+
+from rnnatlas.io import atomic_path, read_json, write_json
 
 # model.json's kind -> the torch class rebuilt from its hyperparameters (imported when needed)
 TORCH_KINDS = {
@@ -24,41 +26,62 @@ class ModelError(ValueError):
     """A model directory that cannot be loaded."""
 
 
-def _model_dir(path: str | Path) -> Path:
+def _files(path: str | Path) -> tuple[Path, Path]:
+    """(weights, card) of a model directory, its model.pt, or any weights file beside a
+    model.json (a checkpoint such as checkpoints/epoch007.pt)."""
     path = Path(path)
-    return path.parent if path.name == MODEL_FILE else path
+    if path.suffix == ".pt":
+        return path, path.parent / CARD_FILE
+    return path / MODEL_FILE, path / CARD_FILE
+
+
+def save(model, model_path: str | Path, card_path: str | Path, card: Mapping) -> None:
+    """Write a model: its state dict (on the CPU) to `model_path` and its card to `card_path`.
+
+    The card is model.json: `kind` (a key of TORCH_KINDS, or "esn") and `hyperparameters`,
+    plus whatever the caller records. Both files sit in one folder (`load` reads them as a
+    pair); each is written atomically, the card last, after the weights.
+    """
+    model_path, card_path = Path(model_path), Path(card_path)
+    if model_path.parent != card_path.parent:
+        raise ValueError(f"{model_path} and {card_path}: a model and its card share a folder")
+    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
+    with atomic_path(model_path) as tmp:
+        torch.save(state, tmp)
+    write_json(card_path, card)
 
 
 def load(path: str | Path) -> torch.nn.Module:
-    """Load a saved model (its directory or its model.pt) as a torch module.
+    """Load a saved model (its directory, its model.pt, or a checkpoint's weights file beside a
+    model.json) as a torch module, in eval mode on the CPU.
 
     The module has ``forward(inputs)`` and ``states(inputs) -> dict[str, Tensor[B, T, units]]``.
-    Weights are read with ``weights_only=True``: a model file can never run code.
+    Weights are read with ``weights_only=True``: a model file can never run code. Building the
+    module does not move the caller's random number generators.
     """
-    directory = _model_dir(path)
-    card_path = directory / CARD_FILE
-    weights_path = directory / MODEL_FILE
+    weights_path, card_path = _files(path)
     for needed in (card_path, weights_path):
         if not needed.exists():
             raise ModelError(
                 f"{needed} is missing: a model directory holds {MODEL_FILE} and {CARD_FILE}"
             )
-    card = json.loads(card_path.read_text())
+    card = read_json(card_path, "rnnatlas.models.save writes it beside the weights")
     kind = card.get("kind")
     state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    if kind == "esn":
-        from rnnatlas.models.esn import ESN
+    with torch.random.fork_rng(devices=[]):
+        if kind == "esn":
+            from rnnatlas.models.esn import ESN
 
-        module = ESN.from_state_dict(state, card)
-    elif kind in TORCH_KINDS:
-        module_name, class_name = TORCH_KINDS[kind]
-        model_class = getattr(import_module(module_name), class_name)
-        module = model_class.from_hyperparameters(card["hyperparameters"])
-        module.load_state_dict(state)
-    else:
-        raise ModelError(
-            f"{card_path}: unknown model kind {kind!r}; expected one of "
-            f"{', '.join(repr(k) for k in ('esn', *TORCH_KINDS))}"
-        )
+            module = ESN.from_state_dict(state, card)
+        elif kind in TORCH_KINDS:
+            module_name, class_name = TORCH_KINDS[kind]
+            model_class = getattr(import_module(module_name), class_name)
+            module = model_class.from_hyperparameters(card["hyperparameters"])
+            module.load_state_dict(state)
+        else:
+            raise ModelError(
+                f"{card_path}: unknown model kind {kind!r}; expected one of "
+                f"{', '.join(repr(k) for k in ('esn', *TORCH_KINDS))}"
+            )
     module.eval()
     return module

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rnnatlas.io import read_json
 from rnnatlas.papers.csl.data import CSLGrammar
 
 SPLITS = ("train", "validation", "test")
@@ -41,7 +41,7 @@ def load_csl(files: Mapping[str, str | Path]) -> CSLData:
     card_path = Path(files["card"])
     if not card_path.exists():
         raise FileNotFoundError(f"{card_path} is missing: build the corpus first (rule csl_corpus)")
-    card = json.loads(card_path.read_text())
+    card = read_json(card_path, "rule csl_corpus writes it")
     grammar = CSLGrammar(card["n_objects"], center=card["center"])
     splits = {split: pd.read_parquet(files[split]) for split in SPLITS}
     return CSLData(grammar=grammar, card=card, splits=splits)

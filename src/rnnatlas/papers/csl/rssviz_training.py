@@ -8,7 +8,6 @@ together, so every epoch is drawn in one common layout.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -18,7 +17,7 @@ import pandas as pd
 
 from rnnatlas import states
 from rnnatlas.analysis import projection
-from rnnatlas.io import write_json, write_parquet
+from rnnatlas.io import read_json, write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -87,7 +86,7 @@ def esn_frames(
 
     data = load_csl(corpus)
     model = load(model_path)
-    card = json.loads(Path(model_card).read_text())
+    card = read_json(model_card, "rule csl_train_* writes it")
     points = _fit_points(embedding)
     index, X = states.state_matrix(states_path, "x")
     row_of = {key: i for i, key in enumerate(zip(index["sequence_id"], index["t"], strict=True))}
@@ -129,14 +128,14 @@ def lstm_frames(
     """
     import torch
 
+    from rnnatlas.models import load
     from rnnatlas.models.lstm import one_hot_batch
     from rnnatlas.papers.csl.corpus_io import load_csl
     from rnnatlas.papers.csl.metrics import csl_errors
-    from rnnatlas.training import load_sequence_lstm
 
     decode = dict(decode or {})
     data = load_csl(corpus)
-    card = json.loads(Path(model_card).read_text())
+    card = read_json(model_card, "rule csl_train_* writes it")
     checkpoints = Path(checkpoints)
     saved = sorted(int(p.stem[5:]) for p in checkpoints.glob("epoch*.pt"))
     chosen = [e for e in sorted(epochs) if e in saved]
@@ -156,7 +155,7 @@ def lstm_frames(
     test_errors = {}
 
     def epoch_states(epoch: int) -> tuple[np.ndarray, np.ndarray]:
-        model = load_sequence_lstm(checkpoints / f"epoch{epoch:03d}.pt")
+        model = load(checkpoints / f"epoch{epoch:03d}.pt")
         with torch.no_grad():
             last = model.last_output(test_inputs, test_lengths).numpy()
             test_errors[epoch] = csl_errors(last, data.splits["test"], data.grammar, **decode)

@@ -7,7 +7,6 @@ they call; the visual analyses have their own modules.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -17,6 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from rnnatlas.io import read_json, write_json, write_parquet
+from rnnatlas.models import save
 from rnnatlas.step import Job
 
 log = logging.getLogger("rnnatlas")
@@ -122,26 +122,11 @@ def train_step(
         "seed": seed,
         **run.metrics,
     }
-    _save_module(run.model, out["model"], out["card"], card)
+    save(run.model, out["model"], out["card"], card)
     write_parquet(out["history"], run.history)
     write_json(out["metrics"], metrics)
     log.info("%s seed %d on %s: %s", model_name, seed, data.card["dataset"], metrics)
     return metrics
-
-
-def _save_module(model, model_path: Path, card_path: Path, card: Mapping) -> None:
-    """The weights to model_path (model.pt), the card to card_path (model.json), side by side."""
-    import torch
-
-    from rnnatlas.io import atomic_path
-
-    model_path, card_path = Path(model_path), Path(card_path)
-    if model_path.parent != card_path.parent:
-        raise ValueError(f"{model_path} and {card_path}: a model and its card share a folder")
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(model_path) as tmp:
-        torch.save(model.state_dict(), tmp)
-    write_json(card_path, card)
 
 
 def sweep_step(
@@ -221,7 +206,7 @@ def bow_step(
 
 def collect_step(metrics_files: Sequence[Path], out_runs: Path, out_summary: Path) -> pd.DataFrame:
     """Gather per-run metrics.json into one table and its mean ± sd per (dataset, model)."""
-    runs = pd.DataFrame([json.loads(Path(p).read_text()) for p in metrics_files])
+    runs = pd.DataFrame([read_json(p, "rule csl_train_* writes it") for p in metrics_files])
     write_parquet(out_runs, runs)
     write_parquet(out_summary, summarise(runs, ["n_objects", "model"]))
     return runs

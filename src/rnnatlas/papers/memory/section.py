@@ -9,12 +9,12 @@ cross-check, the figures and the table of memory areas.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from rnnatlas.io import read_json
 from rnnatlas.papers.memory import figures as figures_memory
 from rnnatlas.papers.memory.claims import registry
 from rnnatlas.report.html import figure, pick
@@ -72,7 +72,7 @@ def load_tables(paths: Mapping) -> dict:
             path = Path(value)
             if not path.exists():
                 raise FileNotFoundError(f"memory capacity file {path} is missing")
-            capacity = json.loads(path.read_text())
+            capacity = read_json(path, "rule memory_capacity writes it")
             missing = [k for k in CAPACITY_KEYS if k not in capacity]
             if missing:
                 raise ValueError(

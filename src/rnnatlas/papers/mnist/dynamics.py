@@ -42,7 +42,7 @@ from rnnatlas.analysis.attractors import (
 )
 from rnnatlas.analysis.dimension import intrinsic_dimension, participation_ratio
 from rnnatlas.analysis.separability import knn_accuracy
-from rnnatlas.io import write_json, write_parquet
+from rnnatlas.io import read_json, write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -120,12 +120,12 @@ def lyapunov_table(checkpoints: Path, images: np.ndarray, labels: np.ndarray, op
     """Largest exponents of the autonomous map at every checkpoint (of the `checkpoints` folder):
     one row per (epoch, initial condition) with lambda_1..lambda_k in nats per step."""
     from rnnatlas.analysis.lyapunov import lyapunov_spectrum
-    from rnnatlas.training import load_model_checkpoint
+    from rnnatlas.models import load
 
     count = min(int(options["initial"]), len(images))
     rows = []
     for epoch, path in tqdm(checkpoint_epochs(checkpoints), desc="Lyapunov", unit="epoch"):
-        model = load_model_checkpoint(path)
+        model = load(path)
         result = lyapunov_spectrum(
             _autonomous(model),
             row28_states(model, images[:count]),
@@ -391,9 +391,8 @@ def dynamics_step(
 
 
 def _model_seed(card: Path) -> int | None:
-    import json
 
-    return json.loads(Path(card).read_text()).get("seed")
+    return read_json(card, "rule mnist_train writes it").get("seed")
 
 
 def dynamics_files(folder: Path) -> dict[str, Path]:
@@ -413,7 +412,6 @@ def read_dynamics_files(runs: Sequence[Mapping[str, Path]]) -> dict:
 
     runs: one mapping per network, from the keys of `DYNAMICS_OUTPUTS` (summary, lyapunov,
     attractor_sets, phase, attractors; others are ignored) to its files."""
-    import json
 
     tables: dict[str, list] = {"lyapunov": [], "sets": [], "phase": [], "attractors": []}
     files = {
@@ -427,7 +425,7 @@ def read_dynamics_files(runs: Sequence[Mapping[str, Path]]) -> dict:
         path = Path(run["summary"])
         if not path.exists():
             raise FileNotFoundError(f"{path} is missing: run the mnist_dynamics rule first")
-        summary = json.loads(path.read_text())
+        summary = read_json(path, "rule mnist_dynamics writes it")
         seed = summary.get("seed")
         seed = position if seed is None else seed
         summaries[seed] = summary

@@ -209,6 +209,7 @@ def train_step(
     """
     import torch
 
+    from rnnatlas.models import save
     from rnnatlas.models.lowrank import LowRankRNN
     from rnnatlas.models.rnn import SequenceRNN
     from rnnatlas.seeding import seed_everything
@@ -280,9 +281,7 @@ def train_step(
     checkpoints = Path(outputs["checkpoints"])
     export_checkpoints(result.run_dir, checkpoints, epochs=checkpoint_epochs)
     write_json(checkpoints / "model.json", {**model_card, "epochs": checkpoint_epochs})
-    with atomic_path(Path(outputs["model"])) as tmp:
-        torch.save({k: v.detach().cpu() for k, v in model.state_dict().items()}, tmp)
-    write_json(outputs["card"], model_card)
+    save(model, outputs["model"], outputs["card"], model_card)
     write_parquet(outputs["history"], history)
     write_json(outputs["metrics"], metrics)
     log.info("%s seed %d on %s: %s", name, seed, card["dataset"], metrics)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnatlas.io import write_parquet
+from rnnatlas.io import read_json, write_parquet
 from rnnatlas.papers.text8 import autocomplete as ac
 
 log = logging.getLogger("rnnatlas")
@@ -118,10 +118,9 @@ def connectivity_step(
 
 
 def _model_name(model: Path, card_path: Path) -> str:
-    import json
 
     if card_path.exists():
-        card = json.loads(card_path.read_text())
+        card = read_json(card_path, "rule text8_data writes it")
         if card.get("cell"):
             return str(card["cell"])
     return model.parent.parent.name

@@ -9,12 +9,12 @@ the autocomplete demo.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
 
+from rnnatlas.io import read_json
 from rnnatlas.papers.text8 import figures as figures_text8
 from rnnatlas.papers.text8 import reference as ref
 from rnnatlas.papers.text8.claims import count_padding_setting, registry
@@ -42,7 +42,7 @@ def _history_model(path: Path) -> str:
     """The model a history.parquet belongs to: model.json's name beside it, else its folder."""
     card = path.parent / "model.json"
     if card.exists():
-        data = json.loads(card.read_text())
+        data = read_json(card, "rule text8_train writes it")
         return str(data.get("name") or data.get("cell"))
     for folder in path.parents:  # results/models/text8/{model}/seed{seed}/history.parquet
         if not folder.name.startswith("seed"):
@@ -83,7 +83,7 @@ def load_tables(paths: Mapping) -> dict:
             )
             tables[key] = {str(model): pd.read_parquet(path) for model, path in items}
         elif key == "card":
-            tables[key] = json.loads(Path(value).read_text())
+            tables[key] = read_json(value, "rule text8_data writes it")
         else:
             tables[key] = value
     return tables
@@ -237,7 +237,7 @@ def text8_section(
     count_padding = count_padding_setting(config)
     card = tables.get("card")
     if isinstance(card, (str, Path)):
-        card = json.loads(Path(card).read_text())
+        card = read_json(card, "rule text8_data writes it")
     models = ", ".join(figures_text8.display(m) for m in text8.get("models", []))
     parts = [
         f"<p>Character-level autocomplete on text8: after every character the network predicts "

@@ -52,6 +52,7 @@ import torch
 from tqdm.auto import tqdm
 
 from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
+from rnnatlas.models import save
 from rnnatlas.models.autocomplete import CELLS, AutocompleteModel, parameter_counts
 from rnnatlas.papers.text8.metrics import (
     AutocompleteScores,
@@ -444,7 +445,7 @@ def _resume_or_start(
         _save_weights(resume_dir, model, 0)
         _save_resume_state(resume_dir, model, optimizer, identity, state)
         return state
-    latest = json.loads(latest_file.read_text())
+    latest = read_json(latest_file, "the training loop writes it with each save")
     checkpoint = load_resume_checkpoint(resume_dir / latest["checkpoint"])
     refuse_other_run(checkpoint["identity"], identity, resume_dir)
     state = _StepProgress(**checkpoint["progress"])
@@ -513,9 +514,7 @@ def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_di
         with atomic_path(_checkpoint_file(checkpoints, step)) as tmp:
             shutil.copyfile(source, tmp)
     write_json(checkpoints / "model.json", {**model_card, "steps": kept})
-    with atomic_path(Path(outputs["model"])) as tmp:
-        torch.save(cpu_state_dict(model.state_dict()), tmp)
-    write_json(Path(outputs["card"]), model_card)
+    save(model, outputs["model"], outputs["card"], model_card)
     history = pd.DataFrame(state.history, columns=list(HISTORY_COLUMNS))
     write_parquet(Path(outputs["history"]), history)
     last = state.history[-1]
