@@ -72,3 +72,31 @@ def test_a_failing_step_says_why_in_one_line_and_logs_the_traceback(tmp_path):
     assert "rule report: error:" in done.stderr and "one claims.json" in done.stderr
     assert "Traceback" in (tmp_path / "log.txt").read_text()
     assert not (tmp_path / "i.html").exists()
+
+
+def test_a_section_checks_its_claims_and_wraps_its_body(tmp_path):
+    from rnnatlas.report.claims import NOT_CHECKED, REPRODUCED, Claim, Outcome
+    from rnnatlas.report.section import page_dir, write_section
+
+    def claim(name, needs):
+        return Claim(
+            id=f"toy.{name}", paper="Toy 2024", what="a count", paper_value=3, unit="",
+            source="[text]", requires=lambda config: None if config[needs] else f"no {needs}",
+            evaluate=lambda tables, config: Outcome(tables["count"], REPRODUCED, 0, "equal"),
+        )  # fmt: skip
+
+    config = {"scale": "ci", "big": False, "small": True}
+    presets = {"ci": config, "paper": {"scale": "paper", "big": True, "small": True}}
+    job = make_job(
+        "toy_section",
+        output={"claims": tmp_path / "toy/claims.json", "html": tmp_path / "toy/section.html"},
+        params={"config": config, "presets": presets, "title": "Toy & al.",
+                "page": "results/report/index.html"},
+    )  # fmt: skip
+    records = write_section(job, [claim("small", "small"), claim("big", "big")], {"count": 3}, "B")
+    assert [(r["verdict"], r["value"]) for r in records] == [(REPRODUCED, 3), (NOT_CHECKED, None)]
+    assert records[1]["detail"] == "no big" and records[1]["checkable_at"] == ["paper"]
+    assert json.loads(job.output.claims.read_text()) == records
+    html = job.output.html.read_text()
+    assert html.startswith("<section id='toy'>") and "<h2>Toy &amp; al.</h2>" in html
+    assert page_dir(job) == Path("results/report")

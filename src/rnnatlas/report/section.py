@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from rnnatlas.io import atomic_path, write_json
 from rnnatlas.report.claims import Claim, check_all
+from rnnatlas.step import Job
 
 
-def write_section(
-    name: str,
-    title: str,
-    claims: Sequence[Claim],
-    config: Mapping,
-    tables: object,
-    presets: Mapping[str, Mapping],
-    body: str,
-    claims_path: Path,
-    html_path: Path,
-) -> list[dict]:
-    """Check `claims` on `tables`, write them to `claims_path` and the section to `html_path`."""
-    records = check_all(claims, config, tables, presets)
-    write_json(claims_path, records)
-    section = (
-        f"<section id='{html.escape(name)}'>\n<h2>{html.escape(title)}</h2>\n{body}\n</section>\n"
-    )
-    with atomic_path(html_path) as tmp:
+def page_dir(job: Job) -> Path:
+    """The folder of the report page (`params.page`) the section is assembled into: its links
+    are relative to it."""
+    return Path(job.params.page).parent
+
+
+def write_section(job: Job, claims: Sequence[Claim], tables: object, body: str) -> list[dict]:
+    """Rule <paper>_section's outputs: `claims` checked on `tables` (with the presets of
+    `params.presets` for `checkable_at`) to `output.claims`, and `body` under the paper's title
+    (`params.title`) to `output.html`."""
+    records = check_all(claims, job.params.config, tables, job.params.presets)
+    write_json(job.output.claims, records)
+    name = job.rule.removesuffix("_section")
+    title = html.escape(job.params.title)
+    section = f"<section id='{html.escape(name)}'>\n<h2>{title}</h2>\n{body}\n</section>\n"
+    with atomic_path(job.output.html) as tmp:
         tmp.write_text(section)
     return records

@@ -14,7 +14,7 @@ from rnnatlas.io import read_json
 from rnnatlas.papers.csl import reference
 from rnnatlas.papers.csl.claims import Results, registry
 from rnnatlas.report.html import figure, img, pick, rel
-from rnnatlas.report.section import write_section
+from rnnatlas.report.section import page_dir, write_section
 from rnnatlas.step import Job
 
 FIGURES = (
@@ -90,13 +90,10 @@ def section(job: Job) -> None:
         },
         visual=visual,
     )
-    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    report_dir = page_dir(job)
     body = comparison_section(config, figures, job.input.table_html.read_text(), cards, report_dir)
     body += visual_section(config, visual, figures, report_dir) + TOLERANCE_NOTE
-    write_section(
-        "csl", job.params.title, registry(), config, tables, job.params.presets, body,
-        job.output.claims, job.output.html,
-    )  # fmt: skip
+    write_section(job, registry(), tables, body)
 
 
 def load_visual(config: Mapping, files: Sequence[Path]) -> dict:

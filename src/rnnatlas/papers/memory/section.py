@@ -18,7 +18,7 @@ from rnnatlas.io import read_json
 from rnnatlas.papers.memory import figures as figures_memory
 from rnnatlas.papers.memory.claims import registry
 from rnnatlas.report.html import figure, pick
-from rnnatlas.report.section import write_section
+from rnnatlas.report.section import page_dir, write_section
 from rnnatlas.step import Job
 
 FIGURES = (
@@ -174,9 +174,6 @@ def section(job: Job) -> None:
     """Rule memory_section: the memory-signature claims and section of the report."""
     tables = load_tables({"signatures": job.input.signatures, "capacity": job.input.capacity})
     config = job.params.config
-    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    report_dir = page_dir(job)
     body = memory_section(config, tables, job.input.figures, report_dir)
-    write_section(
-        "memory", job.params.title, registry(), config, tables, job.params.presets, body,
-        job.output.claims, job.output.html,
-    )  # fmt: skip
+    write_section(job, registry(), tables, body)

@@ -13,7 +13,7 @@ from rnnatlas.papers.mnist.claims import registry
 from rnnatlas.papers.mnist.data import VARIANT_DEFINITIONS
 from rnnatlas.papers.mnist.dynamics import read_dynamics_files
 from rnnatlas.report.html import figure, pick
-from rnnatlas.report.section import write_section
+from rnnatlas.report.section import page_dir, write_section
 from rnnatlas.step import Job
 
 FIGURES = (
@@ -119,9 +119,6 @@ def section(job: Job) -> None:
         ),
     }
     config = job.params.config
-    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    report_dir = page_dir(job)
     body = mnist_section(config, tables, job.input.figures, report_dir)
-    write_section(
-        "mnist", job.params.title, registry(), config, tables, job.params.presets, body,
-        job.output.claims, job.output.html,
-    )  # fmt: skip
+    write_section(job, registry(), tables, body)

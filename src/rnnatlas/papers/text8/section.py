@@ -19,7 +19,7 @@ from rnnatlas.papers.text8 import figures as figures_text8
 from rnnatlas.papers.text8 import reference as ref
 from rnnatlas.papers.text8.claims import count_padding_setting, registry
 from rnnatlas.report.html import figure, pick, rel
-from rnnatlas.report.section import write_section
+from rnnatlas.report.section import page_dir, write_section
 from rnnatlas.step import Job
 
 TABLE_KEYS = ("test", "letters", "demo")  # Parquet tables, one file or one per model
@@ -320,9 +320,6 @@ def section(job: Job) -> None:
         }
     )
     config = job.params.config
-    report_dir = Path(job.params.page).parent  # the page this section is assembled into
+    report_dir = page_dir(job)
     body = text8_section(config, tables, job.input.figures, report_dir)
-    write_section(
-        "text8", job.params.title, registry(), config, tables, job.params.presets, body,
-        job.output.claims, job.output.html,
-    )  # fmt: skip
+    write_section(job, registry(), tables, body)
