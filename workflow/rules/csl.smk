@@ -126,7 +126,7 @@ rule csl_esn_sweep:
         mem_mb=4000,
         runtime=60,
     params:
-        grid=lambda wildcards: CSL[f"esn_{wildcards.sweep}"],
+        grid=lookup(dpath="csl/esn_{sweep}", within=config),
         spec=lambda wildcards: CSL["models"][CSL[f"esn_{wildcards.sweep}"]["model"]],
         decode=CSL["juven"]["decode"],
     script:

@@ -102,11 +102,9 @@ rule mnist_states:
     input:
         test=f"results/data/{MNIST_DATASET}/test.parquet",
         card=f"results/data/{MNIST_DATASET}/card.json",
-        model=lambda wildcards: (
-            f"{mnist_model_dir(MNIST['states']['seed'], wildcards.arch)}/model.pt"
-        ),
-        model_card=lambda wildcards: (
-            f"{mnist_model_dir(MNIST['states']['seed'], wildcards.arch)}/model.json"
+        model=f"results/models/{MNIST_DATASET}/{{arch}}/seed{MNIST['states']['seed']}/model.pt",
+        model_card=(
+            f"results/models/{MNIST_DATASET}/{{arch}}/seed{MNIST['states']['seed']}/model.json"
         ),
     output:
         f"results/states/{MNIST_DATASET}/{{arch}}/seed{MNIST['states']['seed']}/test.parquet",

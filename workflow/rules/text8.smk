@@ -77,8 +77,8 @@ rule text8_train:
 
 rule text8_evaluate:
     input:
-        model=lambda wildcards: f"{text8_model_dir(wildcards.cell)}/model.pt",
-        model_card=lambda wildcards: f"{text8_model_dir(wildcards.cell)}/model.json",
+        model=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{TEXT8['seed']}/model.pt",
+        model_card=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{TEXT8['seed']}/model.json",
         data=TEXT8_DATA["test"],
         card=TEXT8_DATA["card"],
     output:
