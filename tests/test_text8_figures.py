@@ -185,7 +185,7 @@ def test_load_tables_and_section(tmp_path):
         [figures / f"{name}.svg" for name in fig.FIGURES], figures / "test_table.html",
     )  # fmt: skip
     assert (figures / "test_table.html").read_text().startswith("<table class='text8-test'>")
-    with pytest.raises(ValueError, match="one PNG file per figure"):
+    with pytest.raises(ValueError, match="side by side|expected the figures"):
         fig.draw_all(tables["test"], tables["letters"], tables["histories"], [], [], figures)
     fig.letters_known(tables["letters"], figures)  # the configured count_padding=false
     import matplotlib.pyplot as plt

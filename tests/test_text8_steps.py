@@ -90,14 +90,16 @@ def test_figures_step_job_writes_the_declared_files(tmp_path):
 
 
 def test_step_refuses_figures_not_declared_in_pairs(tmp_path):
-    from rnnatlas.papers.text8.figures import figure_folders
+    from rnnatlas.figures.style import declared_folders
 
     png = [tmp_path / "a.png", tmp_path / "b.png"]
-    assert figure_folders(png, [tmp_path / "b.svg", tmp_path / "a.svg"], ["a", "b"]) == {
+    assert declared_folders([*png, tmp_path / "b.svg", tmp_path / "a.svg"], ["a", "b"]) == {
         "a": tmp_path,
         "b": tmp_path,
     }
-    with pytest.raises(ValueError, match="SVG beside"):
-        figure_folders(png, [tmp_path / "a.svg", tmp_path / "other" / "b.svg"], ["a", "b"])
-    with pytest.raises(ValueError, match="one PNG file per figure"):
-        figure_folders(png, [], ["a", "c"])
+    with pytest.raises(ValueError, match="side by side"):
+        declared_folders([*png, tmp_path / "a.svg", tmp_path / "other" / "b.svg"], ["a", "b"])
+    with pytest.raises(ValueError, match="side by side"):
+        declared_folders(png, ["a", "b"])
+    with pytest.raises(ValueError, match=r"expected the figures \['a', 'c'\]"):
+        declared_folders([*png, tmp_path / "a.svg", tmp_path / "b.svg"], ["a", "c"])

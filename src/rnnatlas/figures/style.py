@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
@@ -27,6 +28,25 @@ def setup() -> None:
 
 def color(model: str) -> str:
     return MODEL_COLORS.get(model, "#444444")
+
+
+def declared_folders(
+    files: Sequence[Path], names: Sequence[str] | None = None, exts: Sequence[str] = ("png", "svg")
+) -> dict[str, Path]:
+    """{figure name: its folder} of a rule's declared figure files.
+
+    The drawing functions write `folder/name.ext` (:func:`save`); this checks that those are
+    exactly the files the rule declares (one per extension in `exts` for every figure, side by
+    side, and for each of `names` when given), so the rule stays the one place that names them.
+    """
+    files = [Path(f) for f in files]
+    folders = {path.stem: path.parent for path in files}
+    expected = {folder / f"{name}.{ext}" for name, folder in folders.items() for ext in exts}
+    if set(files) != expected or len(files) != len(expected):
+        raise ValueError(f"expected {', '.join(exts)} files of each figure side by side: {files}")
+    if names is not None and sorted(folders) != sorted(names):
+        raise ValueError(f"expected the figures {sorted(names)}, the rule declares {files}")
+    return folders
 
 
 def save(fig, out_dir: Path, name: str) -> list[Path]:

@@ -296,20 +296,13 @@ def _corpus(files) -> dict[str, Path]:
 
 
 def _figure_dir(figures: Sequence[Path], names: Sequence[str], exts: Sequence[str]) -> Path:
-    """The one folder in which the drawing writes the declared figures `name.ext`.
+    """The one folder in which the drawing writes the rule's declared figures `name.ext`."""
+    from rnnatlas.figures.style import declared_folders
 
-    The drawing functions name their files from a folder and a name; this checks that those are
-    exactly the files the rule declares, so the rule stays the one place that names them.
-    """
-    figures = [Path(f) for f in figures]
-    folder = figures[0].parent
-    expected = {folder / f"{name}.{ext}" for name in names for ext in exts}
-    if set(figures) != expected:
-        raise ValueError(
-            f"the rule declares {sorted(map(str, figures))}; the drawing writes "
-            f"{sorted(map(str, expected))}"
-        )
-    return folder
+    folders = set(declared_folders(figures, names, exts).values())
+    if len(folders) != 1:
+        raise ValueError(f"the figures {list(map(str, figures))} must share one folder")
+    return folders.pop()
 
 
 def corpus(job: Job) -> None:

@@ -486,18 +486,6 @@ def lowrank_bases(table: pd.DataFrame, out_dir: Path, decoder: str | None = None
     return style.save(fig, Path(out_dir), "memory_lowrank")
 
 
-def figure_folders(png: Sequence[Path], svg: Sequence[Path]) -> dict[str, Path]:
-    """{figure name: its folder} of declared PNG files `{name}.png`, each with its SVG beside
-    it; ValueError otherwise."""
-    png, svg = [Path(p) for p in png], [Path(p) for p in svg]
-    folders = {path.stem: path.parent for path in png}
-    if any(path.suffix != ".png" for path in png) or len(folders) != len(png):
-        raise ValueError(f"expected one .png file per figure, got {png}")
-    if sorted(svg) != sorted(folder / f"{name}.svg" for name, folder in folders.items()):
-        raise ValueError(f"expected each figure's SVG beside its PNG {png}, got {svg}")
-    return folders
-
-
 def draw_all(
     tables: pd.DataFrame,
     png: Sequence[Path],
@@ -508,7 +496,7 @@ def draw_all(
     """The memory figures among the given PNG and SVG files (memory_{family}, memory_ngram,
     memory_lowrank) whose rows exist in `tables` (figures without rows are skipped), plus the
     memory-area table `table` (area_table_html). Returns the paths written."""
-    folders = figure_folders(png, svg)
+    folders = style.declared_folders([*png, *svg])
     require(tables)
     paths: list[Path] = []
     families = set(tables["family"].astype(str))

@@ -565,11 +565,12 @@ def dimension(job: Job) -> None:
 
 def figures(job: Job) -> None:
     """Rule mnist_figures: every sequential-MNIST figure, PNG and SVG."""
+    from rnnatlas.figures.style import declared_folders
     from rnnatlas.papers.mnist.dynamics import DYNAMICS_OUTPUTS
     from rnnatlas.papers.mnist.figures import draw_all
 
     declared = [*job.output.png, *job.output.svg]
-    folders = {path.parent for path in declared}
+    folders = set(declared_folders(declared).values())
     if len(folders) != 1:
         raise ValueError(f"rule {job.rule}: the figures must share one folder, got {folders}")
     per_key = [getattr(job.input, key) for key in DYNAMICS_OUTPUTS]

@@ -311,18 +311,6 @@ def demo_table(demo: pd.DataFrame) -> str:
 FIGURES = ("test_table", "letters_known", "training_curves")
 
 
-def figure_folders(png: Sequence[Path], svg: Sequence[Path], names: Sequence[str]) -> dict:
-    """{figure name: its folder} of declared PNG and SVG files: one PNG named `{name}.png` per
-    name, each with its SVG beside it; ValueError otherwise."""
-    png, svg = [Path(p) for p in png], [Path(p) for p in svg]
-    folders = {path.stem: path.parent for path in png if path.suffix == ".png"}
-    if sorted(folders) != sorted(names) or len(png) != len(names):
-        raise ValueError(f"expected one PNG file per figure {list(names)}, got {png}")
-    if sorted(svg) != sorted(folder / f"{name}.svg" for name, folder in folders.items()):
-        raise ValueError(f"expected each figure's SVG beside its PNG {png}, got {svg}")
-    return folders
-
-
 def draw_all(
     test: pd.DataFrame,
     letters: pd.DataFrame,
@@ -334,7 +322,7 @@ def draw_all(
 ) -> list[Path]:
     """test_table (PNG, SVG and its HTML `table`), letters_known and training_curves, at the
     given PNG and SVG files (one of each per name of FIGURES)."""
-    folders = figure_folders(png, svg, FIGURES)
+    folders = style.declared_folders([*png, *svg], FIGURES)
     paths = test_table(test, folders["test_table"], html_path=Path(table))
     paths += letters_known(letters, folders["letters_known"], count_padding=count_padding)
     paths += training_curves(histories, folders["training_curves"])
