@@ -53,3 +53,23 @@ def test_every_registered_paper_has_its_package_and_rule_files():
             assert (package / f"{module}.py").exists(), f"{paper.name}: {module}.py missing"
         for rule_file in (f"{paper.name}.smk", f"{paper.name}_files.smk"):
             assert (rules / rule_file).exists(), f"{paper.name}: {rule_file} missing"
+
+
+def test_no_rule_runs_a_shell():
+    # every rule reaches Python through workflow/scripts/step.py: no config value is ever
+    # pasted into a command line
+    workflow = PACKAGE.parents[1] / "workflow"
+    offenders = [
+        f"{path.relative_to(workflow)}:{number}"
+        for path in sorted(workflow.rglob("*.smk"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if line.strip().startswith(("shell:", "run:"))
+    ]
+    assert not offenders, f"rules with shell:/run: {offenders}"
+    scripts = {
+        line.strip()
+        for path in workflow.rglob("*.smk")
+        for line in path.read_text().splitlines()
+        if line.strip().startswith('"../scripts/')
+    }
+    assert scripts == {'"../scripts/step.py"'}
