@@ -305,7 +305,8 @@ def test_data_step_embedded(tmp_path):
     assert schema.field("length").type == pa.int32()
     rows = []
     for split in ac.SPLITS:
-        sources, targets = text8_data.read_split(out / f"{split}.parquet", out / "card.json")
+        card = text8_data.read_card(out / "card.json")
+        sources, targets = text8_data.read_split(out / f"{split}.parquet", card).as_lists()
         ids = pq.read_table(out / f"{split}.parquet").column("observation_id").to_pylist()
         assert len(ids) == len(sources) == card["observations"][split]
         rows += zip(ids, sources, targets, strict=True)
@@ -350,9 +351,11 @@ def test_data_step_zip_hand_worked(tmp_path):
     assert card["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert card["source"]["matches_published"] is False
     assert card["words"] == 8 and card["characters"] == 31 and card["coverage"] == 6 / 8
-    assert text8_data.read_split(out / "valid.parquet", out / "card.json") == ([], [])
-    sources, targets = text8_data.read_split(out / "test.parquet", out / "card.json")
-    texts = sorted(ac.decode_symbols(s) for s in text8_data.read_split(out / "train.parquet")[0])
+    card = text8_data.read_card(out / "card.json")
+    assert text8_data.read_split(out / "valid.parquet", card).as_lists() == ([], [])
+    sources, targets = text8_data.read_split(out / "test.parquet", card).as_lists()
+    train = text8_data.read_split(out / "train.parquet", card).as_lists()[0]
+    texts = sorted(ac.decode_symbols(s) for s in train)
     assert sorted([*texts, ac.decode_symbols(sources[0])]) == [
         " on the mat",
         " the cat sat",
@@ -369,8 +372,12 @@ def test_data_step_errors(tmp_path):
     without_card = {k: v for k, v in data_files(tmp_path).items() if k != "card"}
     with pytest.raises(ValueError, match=r"the path of \['card'\]"):
         text8_data.data_step(without_card, "embedded", progress=False)
-    with pytest.raises(FileNotFoundError, match="data_step"):
-        text8_data.read_split(tmp_path / "train.parquet")
+    with pytest.raises(FileNotFoundError, match="text8 data step"):
+        text8_data.read_split(tmp_path / "train.parquet", CARD)
+
+
+# a card's sizes: 28 input symbols, a 3-word vocabulary (<eos>, <unknown>, one word)
+CARD = {"symbols": [str(i) for i in range(28)], "vocabulary": ["<eos>", "<unknown>", "the"]}
 
 
 def test_read_split_rejects_inconsistent_files(tmp_path):
@@ -385,11 +392,15 @@ def test_read_split_rejects_inconsistent_files(tmp_path):
         )
         pq.write_table(table, tmp_path / "train.parquet")
 
+    path = tmp_path / "train.parquet"
     write([1, 2], [2, 2], 2)
-    assert [a.tolist() for a in text8_data.read_split(tmp_path / "train.parquet")[0]] == [[1, 2]]
+    assert [a.tolist() for a in text8_data.read_split(path, CARD).as_lists()[0]] == [[1, 2]]
     write([1, 2], [2, 2], 3)
-    with pytest.raises(ValueError, match="'length' items per row"):
-        text8_data.read_split(tmp_path / "train.parquet")
+    with pytest.raises(ValueError, match="'length' differs from the lengths of 'source'"):
+        text8_data.read_split(path, CARD)
     write([1, 28], [2, 2], 2)
-    with pytest.raises(ValueError, match="symbols 1..28"):
-        text8_data.read_split(tmp_path / "train.parquet")
+    with pytest.raises(ValueError, match=r"'source' ranges over 1\.\.28, but there are 28"):
+        text8_data.read_split(path, CARD)
+    write([1, 2], [2, 3], 2)
+    with pytest.raises(ValueError, match=r"'target' ranges over 2\.\.3, but there are 3 words"):
+        text8_data.read_split(path, CARD)

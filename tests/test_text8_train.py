@@ -19,13 +19,12 @@ from rnnatlas import states
 from rnnatlas.models import load
 from rnnatlas.models.autocomplete import AutocompleteModel
 from rnnatlas.papers.text8 import train as text8_train
+from rnnatlas.papers.text8.dataset import read_card, read_split
 from rnnatlas.papers.text8.train import (
     TrainingStopped,
     autocomplete_demo,
     check_spec,
     evaluate_step,
-    read_card,
-    read_split,
     states_step,
     train_step,
 )

@@ -68,7 +68,8 @@ def connectivity_step(
     from rnnatlas.analysis.connectivity import connectivity, top_predictions
     from rnnatlas.figures.connectivity import connectivity_heatmaps, display_name
     from rnnatlas.figures.connectivity_explorer import write_explorer
-    from rnnatlas.papers.text8.train import autocomplete_demo, load_model, read_card
+    from rnnatlas.papers.text8.dataset import read_card
+    from rnnatlas.papers.text8.train import autocomplete_demo, load_model
 
     missing = [key for key in OUTPUTS if key not in outputs]
     if missing:

@@ -34,7 +34,6 @@ step of the one-training-loop work.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import math
@@ -46,14 +45,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 from tqdm.auto import tqdm
 
 from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
 from rnnatlas.models import save
 from rnnatlas.models.autocomplete import CELLS, AutocompleteModel, parameter_counts
+from rnnatlas.papers.text8.dataset import Text8Split, read_card, read_split
 from rnnatlas.papers.text8.metrics import (
     AutocompleteScores,
     masked_cross_entropy,
@@ -74,7 +72,6 @@ from rnnatlas.training import (
 log = logging.getLogger("rnnatlas")
 
 SPLITS = ("train", "valid", "test")
-SPLIT_COLUMNS = ("observation_id", "source", "target", "length")
 SPEC_KEYS = ("kind", "units", "steps", "eval_every", "eval_batches", "checkpoint_steps")
 SPEC_DEFAULTS = {"batch": 64, "lr": 1e-3}
 HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "seconds")
@@ -91,115 +88,6 @@ class TrainingStopped(RuntimeError):
     def __init__(self, step: int) -> None:
         super().__init__(f"training stopped on request after step {step}")
         self.step = step
-
-
-# ---- data -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Text8Split:
-    """One split in memory: the observations' symbols and targets, concatenated."""
-
-    observation_id: np.ndarray  # [N] int64
-    lengths: np.ndarray  # [N] int64
-    offsets: np.ndarray  # [N + 1] int64: observation i is source[offsets[i]:offsets[i + 1]]
-    source: np.ndarray  # [characters] int8
-    target: np.ndarray  # [characters] int32
-
-    def __len__(self) -> int:
-        return len(self.lengths)
-
-    def batch(self, rows, device: str | torch.device = "cpu"):
-        """(tokens [B, T] int64, targets [B, T] int64, lengths [B] int64) of `rows`, padded with
-        symbol 0 / target `<eos>` to the batch's longest observation."""
-        rows = np.asarray(rows, dtype=np.int64)
-        lengths = self.lengths[rows]
-        width = int(lengths.max()) if len(rows) else 0
-        tokens = np.zeros((len(rows), width), dtype=np.int64)
-        targets = np.zeros((len(rows), width), dtype=np.int64)
-        for slot, row in enumerate(rows):
-            start, stop = self.offsets[row], self.offsets[row + 1]
-            tokens[slot, : stop - start] = self.source[start:stop]
-            targets[slot, : stop - start] = self.target[start:stop]
-        return (
-            torch.from_numpy(tokens).to(device),
-            torch.from_numpy(targets).to(device),
-            torch.from_numpy(lengths.copy()).to(device),
-        )
-
-    def sha256(self) -> str:
-        """Digest of the symbols and targets (part of a training run's identity)."""
-        digest = hashlib.sha256()
-        for array in (self.lengths, self.source, self.target):
-            digest.update(np.ascontiguousarray(array).tobytes())
-        return digest.hexdigest()
-
-
-def read_card(path: Path) -> dict:
-    """The text8 data's card.json, checked for what the models need."""
-    path = Path(path)
-    card = read_json(path, "build the data with the text8 data step")
-    for key in ("vocabulary", "symbols"):
-        if not isinstance(card.get(key), list) or not card[key]:
-            raise ValueError(
-                f"{path}: field {key!r} must be a non-empty list (vocabulary: word by id, "
-                f"0 '<eos>' and 1 '<unknown>'; symbols: the 28 input characters)"
-            )
-    if len(card["vocabulary"]) < 3:
-        raise ValueError(f"{path}: vocabulary holds {len(card['vocabulary'])} entries; need >= 3")
-    return card
-
-
-def read_split(path: Path, card: Mapping) -> Text8Split:
-    """Read one split file and check it against the sizes of its card (`read_card`'s dict)."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: build the data with the text8 data step")
-    table = pq.read_table(path)
-    missing = [c for c in SPLIT_COLUMNS if c not in table.column_names]
-    if missing:
-        raise ValueError(
-            f"{path}: column(s) {missing} missing; a text8 split holds "
-            f"{', '.join(SPLIT_COLUMNS)} (source and target as lists of equal length)"
-        )
-    source_offsets, source_values = _list_column(table, "source", path)
-    target_offsets, target_values = _list_column(table, "target", path)
-    lengths = table.column("length").to_numpy().astype(np.int64)
-    if not np.array_equal(np.diff(source_offsets), lengths):
-        raise ValueError(f"{path}: column 'length' differs from the lengths of 'source'")
-    if not np.array_equal(source_offsets, target_offsets):
-        raise ValueError(f"{path}: 'source' and 'target' differ in length for some observation")
-    if len(lengths) and lengths.min() < 1:
-        raise ValueError(f"{path}: observation {int(np.argmin(lengths))} is empty")
-    _check_range(path, "source", source_values, len(card["symbols"]), "symbols in card.json")
-    _check_range(path, "target", target_values, len(card["vocabulary"]), "words in card.json")
-    return Text8Split(
-        observation_id=table.column("observation_id").to_numpy().astype(np.int64),
-        lengths=lengths,
-        offsets=source_offsets,
-        source=source_values.astype(np.int8),
-        target=target_values.astype(np.int32),
-    )
-
-
-def _list_column(table: pa.Table, name: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets [N + 1] from 0, values) of a list column."""
-    column = table.column(name).combine_chunks()
-    if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)):
-        raise ValueError(f"{path}: column {name!r} has type {column.type}; expected list<int>")
-    if column.null_count:
-        raise ValueError(f"{path}: column {name!r} holds nulls")
-    offsets = column.offsets.to_numpy().astype(np.int64)
-    # flatten() starts at offsets[0] (a sliced array's offsets need not start at 0)
-    return offsets - offsets[0], column.flatten().to_numpy(zero_copy_only=False)
-
-
-def _check_range(path: Path, name: str, values: np.ndarray, size: int, what: str) -> None:
-    if values.size and (values.min() < 0 or values.max() >= size):
-        raise ValueError(
-            f"{path}: column {name!r} ranges over {values.min()}..{values.max()}, but there are "
-            f"{size} {what}: rebuild the data or use its own card.json"
-        )
 
 
 # ---- training ---------------------------------------------------------------------------------
