@@ -11,6 +11,8 @@ matplotlib.use("Agg")  # headless: figures are files, never windows
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from rnnatlas.io import atomic_path  # noqa: E402
+
 MODEL_COLORS = {
     "esn": "#1b9e77",
     "esn_offline": "#66a61e",
@@ -50,14 +52,13 @@ def declared_folders(
 
 
 def save(fig, out_dir: Path, name: str) -> list[Path]:
-    """Write name.png and name.svg atomically (a temp name, then rename)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    """Write name.png and name.svg atomically (rnnatlas.io.atomic_path)."""
     paths = []
     for ext in ("png", "svg"):
-        final = out_dir / f"{name}.{ext}"
-        tmp = out_dir / f".{name}.tmp.{ext}"
-        fig.savefig(tmp, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
-        tmp.replace(final)
+        final = Path(out_dir) / f"{name}.{ext}"
+        with atomic_path(final) as tmp:
+            metadata = {"Date": None} if ext == "svg" else None
+            fig.savefig(tmp, format=ext, bbox_inches="tight", metadata=metadata)
         paths.append(final)
     plt.close(fig)
     return paths

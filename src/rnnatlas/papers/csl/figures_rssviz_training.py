@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from rnnatlas.figures import style
+from rnnatlas.io import atomic_path
 from rnnatlas.papers.csl.figures_rssviz import ACTIVATION_RANGE
 
 FRAME_MS = 800  # display time of one frame in the GIF
@@ -73,12 +74,13 @@ def draw_animation(
         buffer.seek(0)
         images.append(Image.open(buffer).convert("RGB"))
     gif = out_dir / f"{name}.gif"
-    tmp = out_dir / f".{name}.tmp.gif"
     # palette images keep the file small; the last frame is held longer
     palette = [im.quantize(colors=128, method=Image.Quantize.MEDIANCUT) for im in images]
     durations = [FRAME_MS] * (len(palette) - 1) + [3 * FRAME_MS]
-    palette[0].save(tmp, save_all=True, append_images=palette[1:], duration=durations, loop=0)
-    tmp.replace(gif)
+    with atomic_path(gif) as tmp:
+        palette[0].save(
+            tmp, format="GIF", save_all=True, append_images=palette[1:], duration=durations, loop=0
+        )
     return [gif, *film_strip(frames, errors, unit, title, out_dir, name)]
 
 
