@@ -300,3 +300,36 @@ def test_memory_signatures(workdir):
     assert claims["memory.order.ngram_vs_recurrent"]["verdict"] == "not checked at this scale"
     for name in ("memory_csl", "memory_mnist", "memory_text8", "memory_ngram", "memory_lowrank"):
         assert (workdir / f"results/figures/memory/{name}.png").stat().st_size > 10_000
+
+
+def test_a_changed_corpus_seed_trains_afresh_and_changing_it_back_resumes(workdir, tmp_path):
+    """Runs last: it retrains one LSTM of the finished run on another corpus, then goes back.
+
+    The resumable state is keyed by model, settings, seed and training data: after a finished
+    run, a new csl.corpus.seed must train afresh (it used to refuse: "holds a different run"),
+    and the old seed must find its run again."""
+    import torch
+
+    target = "results/models/csl-n4/lstm/seed0/model.pt"
+    before = torch.load(workdir / target, weights_only=True)
+    other_seed = tmp_path / "seed.yaml"
+    other_seed.write_text("csl:\n  corpus:\n    seed: 7\n")
+
+    def rerun(*configfiles):
+        command = [
+            sys.executable, "-m", "snakemake", target, "--snakefile", str(ROOT / "Snakefile"),
+            "--directory", str(workdir), "--cores", "1", "--quiet",
+            "--configfile", str(ROOT / "workflow" / "presets" / "ci.yaml"), *map(str, configfiles),
+        ]  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+        log = (workdir / "logs/train/csl-n4/lstm/seed0.log").read_text()
+        assert done.returncode == 0, done.stderr[-3000:] + log[-2000:]
+        return torch.load(workdir / target, weights_only=True), log
+
+    other, log = rerun(other_seed)
+    runs = sorted((workdir / "results/resume/csl-n4/lstm/seed0").glob("run-*"))
+    assert len(runs) == 2 and "resuming" not in log
+    assert any(not torch.equal(other[k], before[k]) for k in before)
+    again, log = rerun()
+    assert "resuming training" in log
+    assert all(torch.equal(again[k], before[k]) for k in before)
