@@ -27,6 +27,7 @@ from rnnatlas.papers.mnist.steps import (
     train_step,
     variants_step,
 )
+from rnnatlas.training import weights_path
 
 N_TRAIN, N_TEST = 300, 100
 SPEC = {"units": 12, "epochs": 2, "batch_size": 32, "lr": 0.005, "checkpoint_epochs": [1]}
@@ -198,7 +199,7 @@ def test_train_step_writes_the_model_history_metrics_and_checkpoints(trained, sm
     names = sorted(p.name for p in checkpoints.iterdir())
     assert names == ["epoch000.pt", "epoch001.pt", "epoch002.pt", "model.json"]
     (run,) = trained["resume"].glob("run-*")  # the run's own folder, keyed by the run
-    untrained = torch.load(run / "epoch000.pt", weights_only=True)["model"]
+    untrained = torch.load(weights_path(run, 0), weights_only=True)  # kept at step 0
     for name, tensor in load(checkpoints / "epoch000.pt").state_dict().items():
         assert torch.equal(tensor, untrained[name]), name
     for name, tensor in load(checkpoints / "epoch002.pt").state_dict().items():

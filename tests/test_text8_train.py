@@ -230,7 +230,7 @@ def test_finished_run_returns_the_same_model_and_extends(trained, data_dir, tmp_
     again = train(data_dir, tmp_path / "out", trained["resume"])
     assert_same_state(weights(tmp_path / "out"), weights(trained["out"]))
     assert again["valid_loss"] == trained["metrics"]["valid_loss"]
-    with pytest.raises(ValueError, match="past spec.steps=4"):
+    with pytest.raises(ValueError, match="past the 4 steps asked for, and did not keep step 4"):
         train(data_dir, tmp_path / "out", trained["resume"], {**SPEC, "steps": 4})
 
 

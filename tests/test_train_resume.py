@@ -22,6 +22,7 @@ from rnnatlas.training import (
     TrainingInterrupted,
     export_checkpoints,
     train_sequence_regressor,
+    weights_path,
 )
 
 WORDS, OUTPUTS, UNITS = 8, 6, 8
@@ -82,7 +83,7 @@ def test_stop_then_rerun_is_bit_identical(uninterrupted, tmp_path):
     with pytest.raises(TrainingInterrupted):
         train(tmp_path, stop_after_epoch=2)
     (latest,) = tmp_path.glob("run-*/latest.json")  # the run's own folder under resume_dir
-    assert json.loads(latest.read_text())["epoch"] == 2
+    assert json.loads(latest.read_text())["step"] == 40  # the end of epoch 2
     model, result = train(tmp_path)
     assert result.resumed_from_epoch == 2
     assert_same_weights(model, uninterrupted["state"])
@@ -90,7 +91,8 @@ def test_stop_then_rerun_is_bit_identical(uninterrupted, tmp_path):
     assert result.history["train_loss"].tolist() == reference["train_loss"].tolist()
     assert result.history["step"].tolist() == reference["step"].tolist()
     assert result.run_dir == latest.parent
-    assert result.checkpoints == [latest.parent / f"epoch{k:03d}.pt" for k in range(1, 5)]
+    # every epoch's weights kept: 40 sentences in batches of 2, 20 optimizer steps an epoch
+    assert result.checkpoints == [weights_path(latest.parent, 20 * k) for k in range(1, 5)]
 
 
 def test_shuffled_run_resumes_bit_identically(tmp_path):
@@ -114,7 +116,7 @@ KILLED_RUN = textwrap.dedent(
 
     def slow_after_epoch_two(model, epoch):
         if epoch >= 3:
-            time.sleep(5)  # a wide window to kill the job in, after epoch002.pt is written
+            time.sleep(5)  # a wide window to kill the job in, after epoch 2 is saved
         return {}
 
     train(Path(sys.argv[2]), evaluate=slow_after_epoch_two)
@@ -132,11 +134,11 @@ def test_sigkilled_run_resumes_bit_identically(uninterrupted, tmp_path):
     )
     try:
         deadline = time.monotonic() + 120
-        while not any(resume_dir.glob("run-*/epoch002.pt")):
+        while not any(resume_dir.glob("run-*/state_step0000040.pt")):  # epoch 2's save
             if job.poll() is not None:
                 pytest.fail(f"training job ended early ({job.returncode}):\n{job.stderr.read()}")
             if time.monotonic() > deadline:
-                pytest.fail("training job wrote no epoch002.pt within 120 s")
+                pytest.fail("training job saved no epoch 2 within 120 s")
             time.sleep(0.05)
         job.send_signal(signal.SIGKILL)
         job.wait(timeout=30)
@@ -159,7 +161,7 @@ def test_finished_run_returns_at_once_and_rewinds_to_fewer_epochs(uninterrupted)
     assert_same_weights(model, uninterrupted["state"])
     assert len(result.history) == 4
     model, result = train(resume_dir, TrainConfig(epochs=2, seed=CONFIG.seed))
-    epoch2 = torch.load(result.run_dir / "epoch002.pt", weights_only=True)["model"]
+    epoch2 = torch.load(weights_path(result.run_dir, 40), weights_only=True)
     assert_same_weights(model, epoch2)
     assert result.history["epoch"].tolist() == [1, 2]
 

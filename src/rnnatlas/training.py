@@ -1,28 +1,27 @@
-"""Resumable training of sequence models, one epoch loop and one checkpoint format for all.
+"""Resumable training: one loop (`run_loop`) and one save format for every model we train.
 
-Two objectives share it:
-- `train_sequence_regressor`: a `SequenceLSTM` regressor (Variengien & Hinaut 2020's Keras
-  set-up): MSE on the readout after each sequence's last word, Adam with Keras' settings, batches
-  in corpus order.
-- `train_sequence_classifier`: a classifier on dense, equal-length sequences (Horoi et al. 2020's
-  sequential MNIST): cross-entropy on the logits at the last step, torch's Adam, mini-batches
-  shuffled anew each epoch (`ClassifierConfig`).
-Only the data check, the batch maker and the loss differ. Every epoch ends with an atomic
-checkpoint (model, optimizer, RNG states, history, CPU time) and `latest.json` pointing at it, so
-a killed job rerun with the same resume_dir continues where it stopped and ends bit-identical to
-an uninterrupted run.
+`run_loop` runs a `Loop`: the optimizer steps of a run and what happens after them (a history
+row, a save from which a killed job resumes bit-identically, the weights kept for analyses).
+Its schedules:
+- epochs, here: `train_sequence_regressor`, a `SequenceLSTM` regressor (Variengien & Hinaut
+  2020's Keras set-up: MSE on the readout after each sequence's last word, Adam with Keras'
+  settings, batches in corpus order), and `train_sequence_classifier`, a classifier on dense,
+  equal-length sequences (Horoi et al. 2020's sequential MNIST: cross-entropy at the last step,
+  torch's Adam, mini-batches shuffled anew each epoch, `ClassifierConfig`); a row, a save and
+  the weights after every epoch;
+- steps: the text8 autocomplete models (`rnnatlas.papers.text8.train`), a row and a save every
+  `eval_every` steps, the weights of chosen steps.
 
-The checkpoints of a run live in `resume_dir/run-<key>`, the key a digest of everything that
-shapes the run (model hyperparameters, training settings and seed, training data): a changed
-corpus, data seed or model trains afresh beside the old run instead of refusing it, and going
-back to the old settings resumes the old run. Only `epochs` (a run may be extended or rewound)
-and `threads` stay out of the key.
+The saves of a run live in `resume_dir/run-<key>`, the key a digest of everything that shapes
+the run (model hyperparameters, training settings and seed, training data): a changed corpus,
+data seed or model trains afresh beside the old run instead of refusing it, and going back to
+the old settings resumes the old run. Only the length of the run (epochs, steps: it may be
+extended, or rewound to a kept step) and `threads` stay out of the key. Snakemake deletes a
+job's declared outputs before rerunning it: resume_dir must not be one of them. Every save
+loads with `torch.load(..., weights_only=True)`.
 
-Snakemake deletes a job's declared outputs before rerunning it: resume_dir must not be one of them.
-Every resume file loads with `torch.load(..., weights_only=True)`.
-
-Long because both objectives, the resume/checkpoint machinery and the model I/O helpers live
-together: one loop, one checkpoint format.
+Long because the loop, its two epoch objectives (data checks, batches, losses) and the save,
+resume, rewind and export machinery are one thing: one loop, one save format.
 """
 
 from __future__ import annotations
@@ -30,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -48,17 +49,18 @@ from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everythi
 
 log = logging.getLogger(__name__)
 
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: one save per row (older deleted), weights/ kept by step
 LATEST_FILE = "latest.json"
 MODEL_JSON = "model.json"
 
 
 class TrainingInterrupted(RuntimeError):
-    """Raised by `stop_after_epoch` once that epoch is saved (stands in for a killed job)."""
+    """Raised by `stop_after_step` (`stop_after_epoch`) once that step and its saves are done:
+    a stand-in for a killed job."""
 
-    def __init__(self, epoch: int) -> None:
-        super().__init__(f"training stopped on request after epoch {epoch}")
-        self.epoch = epoch
+    def __init__(self, step: int) -> None:
+        super().__init__(f"training stopped on request after step {step}")
+        self.step = step
 
 
 @dataclass
@@ -96,14 +98,36 @@ class TrainResult:
 
 
 @dataclass
-class _Progress:
-    """What a checkpoint carries besides the weights."""
+class Progress:
+    """What a resume file carries besides the weights, the optimizer and the RNG states."""
 
-    epoch: int = 0
-    step: int = 0
-    cpu_time_s: float = 0.0
-    wall_time_s: float = 0.0
+    step: int = 0  # optimizer steps done
+    epoch: int = 0  # epochs done (epoch schedules; 0 for step schedules)
+    cpu_time_s: float = 0.0  # process time of the optimizer steps, summed across resumes
+    wall_time_s: float = 0.0  # wall time of the optimizer steps, summed across resumes
+    losses: list[float] = field(default_factory=list)  # batch losses since the last history row
+    tallies: dict = field(default_factory=dict)  # the objective's own running numbers
     history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Loop:
+    """One run's schedule: what an objective does at each optimizer step, when a history row is
+    written (and the run saved, so it resumes from there), which weights are kept.
+
+    Epoch schedules (`train_sequence_regressor`, `train_sequence_classifier`) write a row at the
+    end of every epoch and keep every epoch's weights; step schedules (the text8 models) write
+    one every `eval_every` steps and keep chosen steps.
+    """
+
+    steps: int  # optimizer steps in all
+    step: Callable[[int, Progress], float]  # run 1-based optimizer step k; its batch loss
+    row_due: Callable[[int], bool]  # a history row, and a resume save, after step k
+    row: Callable[[int, Progress], dict]  # that row (progress.losses: the losses since the last)
+    keep: Callable[[int], bool] = lambda step: False  # keep step k's weights (for analyses)
+    description: str = "train"  # the progress bar's
+    unit: str = "step"
+    bar_total: int | None = None  # the bar counts rows (epochs) when given, else steps
 
 
 # ----------------------------------------------------------------------------------- training
@@ -209,69 +233,133 @@ def _train(
     progress: bool,
     stop_after_epoch: int | None,
 ) -> TrainResult:
-    """The epoch loop every objective shares: resume or start, train, checkpoint every epoch."""
+    """An epoch schedule of the one loop (`run_loop`): a history row, a save and the weights
+    kept after every epoch; an epoch's batches in data order or shuffled from (seed, epoch)."""
     torch.set_num_threads(cfg.threads)
     identity = _run_identity(model, cfg, objective.data_sha256, objective.identity)
-    resume_dir = run_directory(resume_dir, identity)
-    resume_dir.mkdir(parents=True, exist_ok=True)
     optimizer = _make_optimizer(model, cfg)
-
+    per_epoch = math.ceil(objective.count / cfg.batch_size)
     seed_everything(cfg.seed)  # also switches on deterministic kernels when resuming
-    state = _resume_or_start(model, optimizer, identity, resume_dir, cfg.epochs)
-    resumed_from = state.epoch
-    if state.epoch >= cfg.epochs:
-        return _result(state, resume_dir, resumed_from)
-
     # objective.batches reads the tensors its maker moved to the model's device.
     fixed_batches = None if cfg.shuffle else objective.batches(None)
-    bar = tqdm(
-        total=cfg.epochs,
-        initial=state.epoch,
-        desc=objective.description,
+    current: dict[int, list] = {}  # the running epoch's batches
+
+    def step(k: int, state: Progress) -> float:
+        epoch, index = divmod(k - 1, per_epoch)
+        if index == 0:  # an epoch starts: its batches, its tallies afresh
+            order = (
+                None
+                if fixed_batches is not None
+                else epoch_order(objective.count, epoch + 1, cfg.seed)
+            )
+            current.clear()
+            current[epoch] = fixed_batches if order is None else objective.batches(order)
+            if objective.epoch_metrics is not None:
+                objective.epoch_metrics()
+        return _optimizer_step(model, optimizer, objective.loss, current[epoch][index])
+
+    def row(k: int, state: Progress) -> dict:
+        state.epoch = k // per_epoch
+        extra = {} if objective.epoch_metrics is None else objective.epoch_metrics()
+        entry = {
+            "epoch": state.epoch,
+            "step": k,
+            "train_loss": float(np.mean(state.losses)),
+            **{str(key): _plain_number(key, value) for key, value in extra.items()},
+            "cpu_time_s": state.cpu_time_s,
+            "wall_time_s": state.wall_time_s,
+        }
+        if evaluate is not None:
+            entry.update(_evaluate(model, evaluate, state.epoch, reserved=set(entry)))
+        return entry
+
+    def epoch_end(k: int) -> bool:
+        return k % per_epoch == 0
+
+    loop = Loop(
+        steps=cfg.epochs * per_epoch,
+        step=step,
+        row_due=epoch_end,
+        row=row,
+        keep=epoch_end,
+        description=objective.description,
         unit="epoch",
+        bar_total=cfg.epochs,
+    )
+    stop_after = None if stop_after_epoch is None else stop_after_epoch * per_epoch
+    state, run_dir, resumed_from = run_loop(
+        model, optimizer, identity, resume_dir, loop, progress=progress, stop_after_step=stop_after
+    )
+    return TrainResult(
+        history=pd.DataFrame(state.history),
+        cpu_time_s=state.cpu_time_s,
+        checkpoints=[weights_path(run_dir, entry["step"]) for entry in state.history],
+        resumed_from_epoch=resumed_from // per_epoch,
+        run_dir=run_dir,
+    )
+
+
+def run_loop(
+    model,
+    optimizer,
+    identity: dict,
+    resume_dir: Path,
+    loop: Loop,
+    progress: bool = True,
+    stop_after_step: int | None = None,
+) -> tuple[Progress, Path, int]:
+    """The one resumable training loop: resume this run (or start it), run the remaining
+    optimizer steps of `loop`, write its history rows, saves and kept weights.
+
+    The run lives in `resume_dir/run-<key>` (`run_directory`). After every history row (and
+    at every kept step) the model, the optimizer, the RNG states and the progress are saved
+    atomically and `latest.json` points at them, so a killed run restarted with the same
+    resume_dir continues from there and ends bit-identical to an uninterrupted one. A run that
+    went further than `loop.steps` is rewound to it when that step's weights were kept.
+    `stop_after_step` raises TrainingInterrupted right after that step and its regular saves
+    (a stand-in for a kill in tests). Returns (progress, the run's folder, the step resumed
+    from).
+    """
+    run_dir = run_directory(resume_dir, identity)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    state = _resume_or_start(model, optimizer, identity, run_dir, loop.steps)
+    resumed_from = state.step
+    if state.step >= loop.steps:
+        return state, run_dir, resumed_from
+    model.train()
+    rows_done = len(state.history)
+    bar = tqdm(
+        total=loop.bar_total or loop.steps,
+        initial=rows_done if loop.bar_total else state.step,
+        desc=loop.description,
+        unit=loop.unit,
         disable=not progress,
     )
     try:
-        for epoch in range(state.epoch + 1, cfg.epochs + 1):
-            if fixed_batches is not None:
-                batches = fixed_batches
-            else:
-                order = epoch_order(objective.count, epoch, cfg.seed)
-                batches = objective.batches(order)
-            row = _run_epoch(model, optimizer, objective, batches, epoch, state)
-            if evaluate is not None:
-                row.update(_evaluate(model, evaluate, epoch, reserved=set(row)))
-            state.history.append(row)
-            _save_checkpoint(resume_dir, model, optimizer, identity, state)
-            bar.update(1)
-            bar.set_postfix(loss=f"{row['train_loss']:.4g}")
-            if stop_after_epoch == epoch:
-                raise TrainingInterrupted(epoch)
+        for k in range(state.step + 1, loop.steps + 1):
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            loss = loop.step(k, state)
+            state.cpu_time_s += time.process_time() - cpu_start
+            state.wall_time_s += time.perf_counter() - wall_start
+            state.step = k
+            state.losses.append(loss)
+            due = loop.row_due(k) or k == loop.steps
+            if due:
+                entry = loop.row(k, state)
+                state.history.append(entry)
+                state.losses = []
+                bar.set_postfix(loss=f"{entry['train_loss']:.4g}")
+            kept = loop.keep(k) or k == loop.steps
+            if kept:
+                _save_weights(run_dir, model, k)
+            if due or kept:
+                _save_state(run_dir, model, optimizer, identity, state)
+            bar.update(int(due) if loop.bar_total else 1)
+            if stop_after_step == k:
+                raise TrainingInterrupted(k)
     finally:
         bar.close()
-    return _result(state, resume_dir, resumed_from)
-
-
-def _run_epoch(model, optimizer, objective: _Objective, batches, epoch: int, state) -> dict:
-    """One pass of optimizer steps; advances `state` and returns the epoch's history row."""
-    model.train()
-    if objective.epoch_metrics is not None:
-        objective.epoch_metrics()  # start the epoch's tallies afresh
-    cpu_start, wall_start = time.process_time(), time.perf_counter()
-    losses = [_optimizer_step(model, optimizer, objective.loss, batch) for batch in batches]
-    state.cpu_time_s += time.process_time() - cpu_start
-    state.wall_time_s += time.perf_counter() - wall_start
-    state.epoch = epoch
-    state.step += len(batches)
-    extra = {} if objective.epoch_metrics is None else objective.epoch_metrics()
-    return {
-        "epoch": epoch,
-        "step": state.step,
-        "train_loss": float(np.mean(losses)),
-        **{str(key): _plain_number(key, value) for key, value in extra.items()},
-        "cpu_time_s": state.cpu_time_s,
-        "wall_time_s": state.wall_time_s,
-    }
+    return state, run_dir, resumed_from
 
 
 def _optimizer_step(model, optimizer, loss_of, batch: tuple) -> float:
@@ -442,8 +530,9 @@ def _dense_data_digest(inputs: torch.Tensor, labels: torch.Tensor) -> str:
 
 
 def run_directory(resume_dir: Path, identity: dict) -> Path:
-    """The folder of one run's checkpoints under resume_dir, named by a digest of `identity`."""
-    text = json.dumps(identity, sort_keys=True)
+    """The folder of one run's saves under resume_dir, named by a digest of `identity` (and of
+    the save format: saves of another format are never resumed)."""
+    text = json.dumps({"format": CHECKPOINT_FORMAT, **identity}, sort_keys=True)
     return Path(resume_dir) / f"run-{hashlib.sha256(text.encode()).hexdigest()[:16]}"
 
 
@@ -467,33 +556,55 @@ def _run_identity(model, cfg: TrainConfig, data_sha256: str, extra: dict | None 
 # ------------------------------------------------------------------------------- checkpoints
 
 
-def _epoch_path(resume_dir: Path, epoch: int) -> Path:
-    return resume_dir / f"epoch{epoch:03d}.pt"
+def weights_path(run_dir: Path, step: int) -> Path:
+    """Where a run keeps the weights (a plain state dict) of optimizer step `step`."""
+    return Path(run_dir) / "weights" / f"step{step:07d}.pt"
 
 
-def _resume_or_start(model, optimizer, identity: dict, resume_dir: Path, epochs: int) -> _Progress:
-    """Load the newest usable checkpoint, or save epoch 0 (the untrained model) and start."""
-    latest = _latest_epoch(resume_dir)
-    if latest is None:
-        state = _Progress()
-        _save_checkpoint(resume_dir, model, optimizer, identity, state)
+def _state_path(run_dir: Path, step: int) -> Path:
+    return run_dir / f"state_step{step:07d}.pt"
+
+
+def _resume_or_start(model, optimizer, identity: dict, run_dir: Path, steps: int) -> Progress:
+    """Load this run's latest save, or keep the untrained weights (step 0) and start."""
+    latest_file = run_dir / LATEST_FILE
+    if not latest_file.exists():
+        state = Progress()
+        _save_weights(run_dir, model, 0)
+        _save_state(run_dir, model, optimizer, identity, state)
         return state
-    # A run that went further than asked for is rewound to the epoch asked for.
-    epoch = min(latest, epochs)
-    checkpoint = load_resume_checkpoint(_epoch_path(resume_dir, epoch))
-    refuse_other_run(checkpoint["identity"], identity, resume_dir)
+    latest = read_json(latest_file, "the training loop writes it with each save")
+    checkpoint = load_resume_checkpoint(run_dir / latest["checkpoint"])
+    refuse_other_run(checkpoint["identity"], identity, run_dir)
+    state = Progress(**checkpoint["progress"])
+    if state.step > steps:
+        return _rewind(model, run_dir, state, steps)
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     restore_rng_state(checkpoint["rng"])
-    log.info("resuming training from %s (epoch %d)", resume_dir, epoch)
-    return _Progress(**checkpoint["progress"])
+    log.info("resuming training from %s (step %d)", run_dir, state.step)
+    return state
 
 
-def _latest_epoch(resume_dir: Path) -> int | None:
-    latest_file = resume_dir / LATEST_FILE
-    if not latest_file.exists():
-        return None
-    return int(read_json(latest_file, "the training loop writes it with each checkpoint")["epoch"])
+def _rewind(model, run_dir: Path, state: Progress, steps: int) -> Progress:
+    """A run asked for fewer steps than it has done: its weights and history at that step."""
+    rows = [entry for entry in state.history if entry["step"] <= steps]
+    weights = weights_path(run_dir, steps)
+    if not weights.exists() or not rows or rows[-1]["step"] != steps:
+        raise ValueError(
+            f"{run_dir} holds step {state.step}, past the {steps} steps asked for, and did not "
+            f"keep step {steps}: ask for more steps or delete {run_dir} to train afresh"
+        )
+    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    log.info("rewound %s from step %d to step %d", run_dir, state.step, steps)
+    last = rows[-1]
+    return Progress(
+        step=steps,
+        epoch=int(last.get("epoch", 0)),
+        cpu_time_s=float(last.get("cpu_time_s", 0.0)),
+        wall_time_s=float(last.get("wall_time_s", 0.0)),
+        history=rows,
+    )
 
 
 def load_resume_checkpoint(path: Path) -> dict:
@@ -525,8 +636,10 @@ def refuse_other_run(saved: dict, current: dict, resume_dir: Path) -> None:
         )
 
 
-def _save_checkpoint(resume_dir: Path, model, optimizer, identity: dict, state: _Progress) -> Path:
-    """Write epoch{k}.pt, then point latest.json at it: latest.json never names a partial file."""
+def _save_state(run_dir: Path, model, optimizer, identity: dict, state: Progress) -> None:
+    """Write the step's save, point latest.json at it (it never names a partial file), then
+    delete the older saves: the kept weights are what analyses read."""
+    path = _state_path(run_dir, state.step)
     payload = {
         "format": CHECKPOINT_FORMAT,
         "identity": identity,
@@ -535,23 +648,17 @@ def _save_checkpoint(resume_dir: Path, model, optimizer, identity: dict, state: 
         "progress": asdict(state),
         "rng": capture_rng_state(),
     }
-    path = _epoch_path(resume_dir, state.epoch)
     atomic_torch_save(payload, path)
     atomic_write_text(
-        resume_dir / LATEST_FILE, json.dumps({"epoch": state.epoch, "checkpoint": path.name})
+        run_dir / LATEST_FILE, json.dumps({"step": state.step, "checkpoint": path.name})
     )
-    return path
+    for older in run_dir.glob("state_step*.pt"):
+        if older != path:
+            older.unlink(missing_ok=True)
 
 
-def _result(state: _Progress, resume_dir: Path, resumed_from: int) -> TrainResult:
-    checkpoints = [_epoch_path(resume_dir, epoch) for epoch in range(1, state.epoch + 1)]
-    return TrainResult(
-        history=pd.DataFrame(state.history),
-        cpu_time_s=state.cpu_time_s,
-        checkpoints=checkpoints,
-        resumed_from_epoch=resumed_from,
-        run_dir=resume_dir,
-    )
+def _save_weights(run_dir: Path, model, step: int) -> None:
+    atomic_torch_save(cpu_state_dict(model.state_dict()), weights_path(run_dir, step))
 
 
 def atomic_torch_save(obj, path: Path) -> None:
@@ -573,31 +680,36 @@ _KIND_OF_CLASS = {class_name: kind for kind, (_, class_name) in TORCH_KINDS.item
 
 
 def export_checkpoints(
-    resume_dir: Path, dest: Path, epochs: Iterable[int] | None = None
+    run_dir: Path, dest: Path, epochs: Iterable[int] | None = None
 ) -> list[Path]:
-    """Copy the model weights of saved epochs (0 = untrained) to dest/epoch{k:03d}.pt.
+    """Copy the kept weights of an epoch schedule's epochs (0 = untrained) to
+    dest/epoch{k:03d}.pt.
 
-    resume_dir: the run's own folder (`TrainResult.run_dir`).
-
-    `epochs` picks which (default: every saved epoch, 0 to the latest). dest also gets a
-    model.json with the model's kind and hyperparameters, so `rnnatlas.models.load(dest /
-    "epoch007.pt")` works.
+    run_dir: the run's own folder (`TrainResult.run_dir`). `epochs` picks which (default: every
+    epoch, 0 to the latest). dest also gets a model.json with the model's kind and
+    hyperparameters, so `rnnatlas.models.load(dest / "epoch007.pt")` works.
     """
-    resume_dir, dest = Path(resume_dir), Path(dest)
-    latest = _latest_epoch(resume_dir)
-    if latest is None:
-        raise FileNotFoundError(f"{resume_dir / LATEST_FILE} is missing: nothing to export")
-    selected = list(range(latest + 1)) if epochs is None else sorted({int(e) for e in epochs})
-    if not selected or selected[0] < 0 or selected[-1] > latest:
+    run_dir, dest = Path(run_dir), Path(dest)
+    latest_file = run_dir / LATEST_FILE
+    if not latest_file.exists():
+        raise FileNotFoundError(f"{latest_file} is missing: nothing to export")
+    latest = read_json(latest_file, "the training loop writes it with each save")
+    checkpoint = load_resume_checkpoint(run_dir / latest["checkpoint"])
+    step_of = {0: 0} | {
+        entry["epoch"]: entry["step"] for entry in checkpoint["progress"]["history"]
+    }
+    last = max(step_of)
+    selected = list(range(last + 1)) if epochs is None else sorted({int(e) for e in epochs})
+    if not selected or selected[0] < 0 or selected[-1] > last:
         raise ValueError(
-            f"cannot export epochs {selected} from {resume_dir}: it holds epochs 0..{latest}"
+            f"cannot export epochs {selected} from {run_dir}: it holds epochs 0..{last}"
         )
     dest.mkdir(parents=True, exist_ok=True)
     exported = []
     for epoch in selected:
-        checkpoint = load_resume_checkpoint(_epoch_path(resume_dir, epoch))
         target = dest / f"epoch{epoch:03d}.pt"
-        atomic_torch_save(cpu_state_dict(checkpoint["model"]), target)
+        with atomic_path(target) as tmp:
+            shutil.copyfile(weights_path(run_dir, step_of[epoch]), tmp)
         exported.append(target)
     hyperparameters = checkpoint["identity"]["model"]
     description = {"hyperparameters": hyperparameters, "extra": {}}

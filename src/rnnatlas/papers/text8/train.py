@@ -19,17 +19,13 @@ the batches cycle through epochs, each a permutation drawn from (seed, epoch) al
 resumed run draws the same batches. The dense layer is applied only at the scored characters
 (the loss is the same; padding costs nothing).
 
-Resuming: every `eval_every` steps (and at every checkpoint step) the model, the optimizer, the
-running loss and the history are saved atomically in `resume_dir` (`latest.json` names the
-newest file; older ones are deleted), and the weights of `checkpoint_steps` go to
-`resume_dir/checkpoints/` (resume_dir is a folder the step owns: it names its files itself).
-A killed job rerun with the same resume_dir continues from the last save and ends
-bit-identical to an uninterrupted run. resume_dir must not be a declared output of the rule:
-Snakemake deletes those before a rerun.
+Training runs in the one loop of `rnnatlas.training` (a step schedule: a history row and a
+save every `eval_every` steps, the weights of `checkpoint_steps` kept), so a killed job rerun
+with the same resume_dir continues from the last save and ends bit-identical to an
+uninterrupted run; resume_dir must not be a declared output of the rule.
 
-Long because its step-scheduled training loop has not yet moved into rnnatlas.training (it
-already shares the checkpoint format, the epoch order and the resume key there): the next
-step of the one-training-loop work.
+Long because training, evaluation (the paper's two metrics), the states dump and the demo read
+the same model and split format.
 """
 
 from __future__ import annotations
@@ -38,9 +34,7 @@ import json
 import logging
 import math
 import shutil
-import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,16 +51,14 @@ from rnnatlas.papers.text8.metrics import (
     masked_cross_entropy,
     scored_mask,
 )
-from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
+from rnnatlas.seeding import seed_everything
 from rnnatlas.training import (
-    CHECKPOINT_FORMAT,
-    atomic_torch_save,
-    atomic_write_text,
-    cpu_state_dict,
+    Loop,
+    Progress,
+    TrainingInterrupted,
     epoch_order,
-    load_resume_checkpoint,
-    refuse_other_run,
-    run_directory,
+    run_loop,
+    weights_path,
 )
 
 log = logging.getLogger("rnnatlas")
@@ -81,28 +73,11 @@ LATEST_FILE = "latest.json"
 DEMO_TEXT = "parts of north africa"
 
 
-class TrainingStopped(RuntimeError):
-    """Raised by `stop_after_step` right after that step (stands in for a killed job: nothing
-    beyond the regular saves is written)."""
-
-    def __init__(self, step: int) -> None:
-        super().__init__(f"training stopped on request after step {step}")
-        self.step = step
+# stop_after_step raises it (rnnatlas.training's), a stand-in for a killed job in tests
+TrainingStopped = TrainingInterrupted
 
 
 # ---- training ---------------------------------------------------------------------------------
-
-
-@dataclass
-class _StepProgress:
-    """What a resume file carries besides the weights."""
-
-    step: int = 0
-    seconds: float = 0.0  # optimisation wall time, summed across resumes
-    characters: int = 0  # real (unpadded) training characters read
-    loss_sum: float = 0.0  # batch losses since the last history row
-    loss_steps: int = 0
-    history: list[dict] = field(default_factory=list)
 
 
 def check_spec(spec: Mapping) -> dict:
@@ -195,55 +170,35 @@ def train_step(
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=spec["lr"])
     identity = _run_identity(model, spec, seed, train.sha256())
-    resume_dir = run_directory(resume_dir, identity)  # keyed by model, settings, seed and data
-    state = _resume_or_start(model, optimizer, identity, resume_dir, spec["steps"])
-
-    save_steps = {spec["steps"], *spec["checkpoint_steps"]}
     orders: dict[int, np.ndarray] = {}
-    model.train()
-    bar = tqdm(
-        total=spec["steps"],
-        initial=state.step,
-        desc=f"train {name}",
-        unit="step",
-        disable=not progress,
-    )
-    try:
-        for step in range(state.step + 1, spec["steps"] + 1):
-            rows = _batch_rows(step, len(train), spec["batch"], seed, orders)
-            tokens, targets, lengths = train.batch(rows, device)
-            started = time.perf_counter()
-            loss = _optimizer_step(model, optimizer, tokens, targets)
-            state.seconds += time.perf_counter() - started
-            state.step = step
-            state.characters += int(lengths.sum())
-            state.loss_sum += loss
-            state.loss_steps += 1
-            logged = step % spec["eval_every"] == 0 or step == spec["steps"]
-            if logged:
-                row = {
-                    "step": step,
-                    "train_loss": state.loss_sum / state.loss_steps,
-                    "valid_loss": validation_loss(
-                        model, valid, spec["eval_batches"], spec["batch"], device
-                    ),
-                    "seconds": state.seconds,
-                }
-                state.history.append(row)
-                state.loss_sum, state.loss_steps = 0.0, 0
-                bar.set_postfix(loss=f"{row['train_loss']:.3f}", valid=f"{row['valid_loss']:.3f}")
-            if step in save_steps:
-                _save_weights(resume_dir, model, step)
-            if logged or step in save_steps:
-                _save_resume_state(resume_dir, model, optimizer, identity, state)
-            bar.update(1)
-            if stop_after_step == step:
-                raise TrainingStopped(step)
-    finally:
-        bar.close()
 
+    def step(k: int, state: Progress) -> float:
+        rows = _batch_rows(k, len(train), spec["batch"], seed, orders)
+        tokens, targets, lengths = train.batch(rows, device)
+        state.tallies["characters"] = state.tallies.get("characters", 0) + int(lengths.sum())
+        return _optimizer_step(model, optimizer, tokens, targets)
+
+    def row(k: int, state: Progress) -> dict:
+        valid_loss = validation_loss(model, valid, spec["eval_batches"], spec["batch"], device)
+        train_loss = sum(state.losses) / len(state.losses)  # as the running sum always was
+        return {"step": k, "train_loss": train_loss, "valid_loss": valid_loss,
+                "seconds": state.wall_time_s}  # fmt: skip
+
+    kept = {spec["steps"], *spec["checkpoint_steps"]}
+    loop = Loop(
+        steps=spec["steps"],
+        step=step,
+        row_due=lambda k: k % spec["eval_every"] == 0,
+        row=row,
+        keep=kept.__contains__,
+        description=f"train {name}",
+    )
+    state, run_dir, _ = run_loop(
+        model, optimizer, identity, resume_dir, loop, progress=progress,
+        stop_after_step=stop_after_step,
+    )  # fmt: skip
     model.eval()
-    return _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, outputs)
+    return _write_outputs(model, card, spec, seed, name, state, train, valid, run_dir, outputs)
 
 
 def _run_identity(model: AutocompleteModel, spec: dict, seed: int, data_sha256: str) -> dict:
@@ -307,78 +262,10 @@ def validation_loss(
     return total / count if count else float("nan")
 
 
-# ---- resume files -----------------------------------------------------------------------------
-
-
-def _state_path(resume_dir: Path, step: int) -> Path:
-    return resume_dir / f"state_step{step:07d}.pt"
-
-
-def _weights_path(directory: Path, step: int) -> Path:
-    return _checkpoint_file(directory / "checkpoints", step)
-
-
-def _checkpoint_file(checkpoints: Path, step: int) -> Path:
-    return Path(checkpoints) / f"step{step:07d}.pt"
-
-
-def _resume_or_start(
-    model, optimizer, identity: dict, resume_dir: Path, steps: int
-) -> _StepProgress:
-    """Load the newest resume file of this run, or save step 0 (the untrained model)."""
-    resume_dir.mkdir(parents=True, exist_ok=True)
-    latest_file = resume_dir / LATEST_FILE
-    if not latest_file.exists():
-        state = _StepProgress()
-        _save_weights(resume_dir, model, 0)
-        _save_resume_state(resume_dir, model, optimizer, identity, state)
-        return state
-    latest = read_json(latest_file, "the training loop writes it with each save")
-    checkpoint = load_resume_checkpoint(resume_dir / latest["checkpoint"])
-    refuse_other_run(checkpoint["identity"], identity, resume_dir)
-    state = _StepProgress(**checkpoint["progress"])
-    if state.step > steps:
-        raise ValueError(
-            f"{resume_dir} holds step {state.step}, past spec.steps={steps}: raise spec.steps "
-            f"or delete {resume_dir} to train afresh"
-        )
-    model.load_state_dict(checkpoint["model"])
-    optimizer.load_state_dict(checkpoint["optimizer"])
-    restore_rng_state(checkpoint["rng"])
-    log.info("resuming training from %s (step %d)", resume_dir, state.step)
-    return state
-
-
-def _save_resume_state(resume_dir: Path, model, optimizer, identity: dict, state) -> None:
-    """Write the step's file, point latest.json at it, then delete the older ones."""
-    path = _state_path(resume_dir, state.step)
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "identity": identity,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "progress": asdict(state),
-        "rng": capture_rng_state(),
-    }
-    atomic_torch_save(payload, path)
-    atomic_write_text(
-        resume_dir / LATEST_FILE, json.dumps({"step": state.step, "checkpoint": path.name})
-    )
-    for older in resume_dir.glob("state_step*.pt"):
-        if older != path:
-            older.unlink(missing_ok=True)
-
-
-def _save_weights(resume_dir: Path, model, step: int) -> None:
-    path = _weights_path(resume_dir, step)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_torch_save(cpu_state_dict(model.state_dict()), path)
-
-
 # ---- outputs ----------------------------------------------------------------------------------
 
 
-def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_dir, outputs) -> dict:
+def _write_outputs(model, card, spec, seed, name, state, train, valid, run_dir, outputs) -> dict:
     checkpoints = Path(outputs["checkpoints"])
     kept = sorted({0, spec["steps"], *spec["checkpoint_steps"]})
     model_card = {
@@ -393,19 +280,20 @@ def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_di
         "vocabulary_bits": card.get("vocabulary_bits"),
     }
     for step in kept:
-        source = _weights_path(resume_dir, step)
+        source = weights_path(run_dir, step)
         if not source.exists():
             raise FileNotFoundError(
                 f"{source} is missing: step {step} of spec.checkpoint_steps was passed before it "
-                f"was asked for; delete {resume_dir} to retrain with it"
+                f"was asked for; delete {run_dir} to retrain with it"
             )
-        with atomic_path(_checkpoint_file(checkpoints, step)) as tmp:
+        with atomic_path(Path(checkpoints) / f"step{step:07d}.pt") as tmp:
             shutil.copyfile(source, tmp)
     write_json(checkpoints / "model.json", {**model_card, "steps": kept})
     save(model, outputs["model"], outputs["card"], model_card)
     history = pd.DataFrame(state.history, columns=list(HISTORY_COLUMNS))
     write_parquet(Path(outputs["history"]), history)
     last = state.history[-1]
+    characters = state.tallies.get("characters", 0)
     metrics = {
         "dataset": model_card["dataset"],
         "model": name,
@@ -422,9 +310,9 @@ def _write_outputs(model, card, spec, seed, name, state, train, valid, resume_di
         "n_train": len(train),
         "n_valid": len(valid),
         "parameters": parameter_counts(model),
-        "seconds": float(state.seconds),
-        "characters": int(state.characters),
-        "characters_per_second": state.characters / state.seconds if state.seconds else None,
+        "seconds": float(state.wall_time_s),
+        "characters": int(characters),
+        "characters_per_second": characters / state.wall_time_s if state.wall_time_s else None,
     }
     write_json(Path(outputs["metrics"]), metrics)
     log.info("%s seed %d: %s", name, seed, metrics)
