@@ -1,4 +1,4 @@
-"""The shape of the package (DESIGN version 2) that import-linter cannot check."""
+"""The shape of the package (README, Layout) that import-linter cannot check."""
 
 import ast
 from pathlib import Path

@@ -812,7 +812,7 @@ def signature_area(rows: pd.DataFrame, threshold: float = ABOVE_CHANCE) -> dict:
 
 
 class _CallableModule(types.ModuleType):
-    """DESIGN.md's entry point is `rnnatlas.analysis.memory_signature(states, ...)`, the name of
+    """The public entry point is `rnnatlas.analysis.memory_signature(states, ...)`, the name of
     this module too: once the module is imported Python binds that package attribute to the
     module, so the module forwards calls to the function."""
 

@@ -67,7 +67,7 @@ class _Alternatives:
     options: tuple[tuple[str, ...], ...]
 
 
-# The six one-object constructions, in the order of PAPERS.md. GN = DET [COLOR] OBJECT.
+# The six one-object constructions of Juven & Hinaut's grammar, in order. GN = DET [COLOR] OBJECT.
 _CONSTRUCTIONS = (
     (
         _Alternatives((("this", "is"), ("that", "is"))),
