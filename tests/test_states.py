@@ -116,3 +116,79 @@ def test_user_file_with_wrong_types_is_named(tmp_path):
     path.write_text("not parquet")
     with pytest.raises(StatesError, match="not a readable Parquet"):
         states.validate(path)
+
+
+def _table_file(path, sequence_ids, steps, values=None):
+    """A hand-made states file: the given (sequence_id, t) rows, a 2-unit state h0."""
+    rows = len(steps)
+    if values is None:
+        values = np.arange(2 * rows, dtype=np.float32).reshape(rows, 2)
+    vectors = pa.FixedSizeListArray.from_arrays(pa.array(values.reshape(-1), pa.float32()), 2)
+    table = pa.table({
+        "sequence_id": pa.array(sequence_ids, pa.int64()), "t": pa.array(steps, pa.int32()),
+        "token": pa.array(["w"] * rows), "target": pa.nulls(rows, pa.int64()),
+        "prediction": pa.nulls(rows, pa.int64()), "h0": vectors,
+    })  # fmt: skip
+    pq.write_table(table, path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sequence_ids", "steps", "message"),
+    [
+        ([0, 0, 1, 0, 0, 1], [0, 1, 0, 0, 1, 0], r"3 row\(s\) repeat a \(sequence_id, t\) pair"),
+        ([0, 0, 1], [1, 2, 0], r"sequence 0 has 2 step\(s\) numbered 1\.\.2"),
+        ([0, 0, 0], [0, 1, 3], r"sequence 0 has 3 step\(s\) numbered 0\.\.3; t must count"),
+        ([-1, -1], [0, 1], r"2 row\(s\) have a negative sequence_id or t"),
+        ([], [], "no rows"),
+    ],
+)
+def test_keys_must_number_each_sequences_steps_once(tmp_path, sequence_ids, steps, message):
+    path = _table_file(tmp_path / "bad.parquet", sequence_ids, steps)
+    with pytest.raises(StatesError, match=message):
+        states.validate(path)
+
+
+def test_unsorted_keys_are_fine(tmp_path):
+    path = _table_file(tmp_path / "ok.parquet", [1, 0, 1, 0], [1, 1, 0, 0])
+    assert states.check_values(path) == {"h0": 4}
+
+
+def test_nan_infinite_and_null_states_are_named_with_their_step(tmp_path):
+    values = np.zeros((4, 2), dtype=np.float32)
+    values[2, 1] = np.nan
+    path = _table_file(tmp_path / "nan.parquet", [5, 5, 5, 5], [0, 1, 2, 3], values)
+    with pytest.raises(
+        StatesError, match=r"'h0' holds NaN or infinite values at sequence 5, step 2"
+    ):
+        states.check_values(path)
+    with pytest.raises(StatesError, match="step 2"):
+        states.state_matrix(path, "h0")  # what the analyses read
+    values[2, 1], values[3, 0] = 0, np.inf
+    _table_file(tmp_path / "nan.parquet", [5, 5, 5, 5], [0, 1, 2, 3], values)
+    with pytest.raises(StatesError, match="sequence 5, step 3"):
+        states.check_values(path)
+    table = pq.read_table(path)
+    nulls = pa.array([[0.0, 0.0], None, [1.0, 1.0], [2.0, 2.0]], pa.list_(pa.float32(), 2))
+    pq.write_table(table.set_column(5, "h0", nulls), path)
+    with pytest.raises(StatesError, match="'h0' is null at sequence 5, step 1"):
+        states.check_values(path)
+
+
+def test_repeated_column_names_are_refused(tmp_path):
+    path = _table_file(tmp_path / "twice.parquet", [0, 0], [0, 1])
+    table = pq.read_table(path)
+    pq.write_table(table.append_column("h0", table.column("h0")), path)
+    with pytest.raises(StatesError, match=r"\['h0'\] appear more than once"):
+        states.validate(path)
+
+
+def test_check_states_command(tmp_path, capsys):
+    from rnnatlas.cli import main
+
+    good = _table_file(tmp_path / "good.parquet", [0, 0, 1], [0, 1, 0])
+    assert main(["check-states", str(good)]) == 0
+    assert "valid states file; 3 rows; states h0" in capsys.readouterr().out
+    bad = _table_file(tmp_path / "bad.parquet", [0, 0], [0, 0])
+    assert main(["check-states", str(bad)]) == 2
+    assert "repeat a (sequence_id, t) pair" in capsys.readouterr().err

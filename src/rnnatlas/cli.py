@@ -19,7 +19,11 @@ def build_parser() -> argparse.ArgumentParser:
         "every paper's cross-checks",
     )
     p.add_argument("files", type=Path, nargs="+")
-    p = sub.add_parser("check-states", help="validate a states Parquet file against the schema")
+    p = sub.add_parser(
+        "check-states",
+        help="validate a states Parquet file: the schema, one row per (sequence, step) with steps "
+        "0..T-1, finite state values",
+    )
     p.add_argument("path", type=Path)
     return parser
 
@@ -31,10 +35,11 @@ def run(args: argparse.Namespace) -> None:
         load_config(args.files)
         print("configuration valid:", ", ".join(map(str, args.files)))
     elif args.step == "check-states":
-        from rnnatlas.states import metadata, validate
+        from rnnatlas.states import check_values, metadata
 
-        schema = validate(args.path)
-        print(f"{args.path}: valid states file; columns {schema.names}")
+        checked = check_values(args.path)
+        rows = next(iter(checked.values()))
+        print(f"{args.path}: valid states file; {rows:,} rows; states {', '.join(checked)}")
         print(f"metadata: {metadata(args.path)}")
 
 

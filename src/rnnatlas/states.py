@@ -197,6 +197,9 @@ def validate(path: str | Path) -> pa.Schema:
         schema = pq.read_schema(path)
     except Exception as err:  # pyarrow raises several types for non-Parquet input
         raise StatesError(f"{path}: not a readable Parquet file ({err})") from err
+    repeated = sorted({name for name in schema.names if schema.names.count(name) > 1})
+    if repeated:
+        raise StatesError(f"{path}: column(s) {repeated} appear more than once; rename them")
     spec = load_schema("states.schema.yaml")
     for column in spec["required"]:
         if column not in schema.names:
@@ -222,7 +225,84 @@ def validate(path: str | Path) -> pa.Schema:
                 f"{path}: state column {column!r} has Arrow type {kind}; states must be "
                 f"fixed_size_list<float32> (cast with pa.list_(pa.float32(), units))"
             )
+    _check_steps(path)
     return schema
+
+
+def _check_steps(path: Path) -> None:
+    """One row per (sequence, step), each sequence's steps 0..T-1: checked out of core by DuckDB
+    on the two key columns (a file larger than memory included)."""
+    import duckdb
+
+    if pq.ParquetFile(path).metadata.num_rows == 0:
+        raise StatesError(f"{path}: no rows; a states file holds one row per (sequence, step)")
+    source = f"read_parquet('{_sql_string(path)}')"
+    with duckdb.connect() as db:
+        nulls, negative, rows, pairs = db.execute(
+            "SELECT count(*) FILTER (sequence_id IS NULL OR t IS NULL), "
+            "count(*) FILTER (sequence_id < 0 OR t < 0), count(*), "
+            f"count(DISTINCT (sequence_id, t)) FROM {source}"
+        ).fetchone()
+        if nulls:
+            raise StatesError(f"{path}: {nulls} row(s) lack sequence_id or t")
+        if negative:
+            raise StatesError(f"{path}: {negative} row(s) have a negative sequence_id or t")
+        if pairs != rows:
+            raise StatesError(
+                f"{path}: {rows - pairs} row(s) repeat a (sequence_id, t) pair; each step of a "
+                "sequence is one row (drop the duplicates)"
+            )
+        gap = db.execute(
+            f"SELECT sequence_id, min(t), max(t), count(*) FROM {source} GROUP BY sequence_id "
+            "HAVING min(t) <> 0 OR max(t) <> count(*) - 1 ORDER BY sequence_id LIMIT 1"
+        ).fetchone()
+    if gap is not None:
+        sequence, first, last, steps = gap
+        raise StatesError(
+            f"{path}: sequence {sequence} has {steps} step(s) numbered {first}..{last}; t must "
+            "count each sequence's steps 0, 1, ..., T-1 with no gap"
+        )
+
+
+def _sql_string(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def check_values(path: str | Path, batch_rows: int = 65_536) -> dict[str, int]:
+    """Every state value finite and no state row null, streamed in row groups; returns the
+    rows checked per state column. StatesError names the column and the first bad step."""
+    path = Path(path)
+    schema = validate(path)
+    columns = state_columns(schema)
+    checked = dict.fromkeys(columns, 0)
+    with pq.ParquetFile(path) as handle:
+        for batch in handle.iter_batches(
+            batch_size=batch_rows, columns=["sequence_id", "t", *columns]
+        ):
+            for column in columns:
+                _check_finite(path, column, batch)
+                checked[column] += batch.num_rows
+    return checked
+
+
+def _check_finite(path: Path, column: str, batch) -> None:
+    values = batch.column(column)
+    bad = None
+    if values.null_count:
+        bad = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
+        what = "is null"
+    else:
+        width = values.type.list_size
+        matrix = values.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
+        finite = np.isfinite(matrix).all(axis=1)
+        if not finite.all():
+            bad, what = int(np.flatnonzero(~finite)[0]), "holds NaN or infinite values"
+    if bad is not None:
+        sequence, step = batch.column("sequence_id")[bad].as_py(), batch.column("t")[bad].as_py()
+        raise StatesError(
+            f"{path}: state {column!r} {what} at sequence {sequence}, step {step}; every state "
+            "must be a finite vector"
+        )
 
 
 def read(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -247,6 +327,8 @@ def state_matrix(path: str | Path, state: str) -> tuple[pd.DataFrame, np.ndarray
             f"{path}: no state {state!r}; available: {', '.join(state_columns(schema))}"
         )
     table = pq.read_table(path, columns=["sequence_id", "t", "token", state])
+    for batch in table.to_batches():
+        _check_finite(path, state, batch)
     column = table.column(state).combine_chunks()
     width = column.type.list_size
     values = column.flatten().to_numpy(zero_copy_only=False).reshape(-1, width)
