@@ -107,3 +107,34 @@ def test_mnist_dynamics_cross_checks(config):
     assert "digits x tail = 25,000" in message
     message = _error(config, lambda c: c["mnist"]["dynamics"]["lyapunov"].update(exponents=500))
     assert "mnist.dynamics.lyapunov.exponents" in message and "mnist.model.units" in message
+
+
+def test_values_the_schema_cannot_see_are_refused(config):
+    bad = copy.deepcopy(config)
+    bad["csl"]["models"]["lstm"]["lr"] = float("nan")
+    bad["csl"]["units"]["sentence"] = "a purple glass is on the left"
+    bad["csl"]["units"]["connected_output"] = 22  # 4 objects: outputs 0..21
+    bad["csl"]["rssviz"]["outputs"] = ["slot0:object:glass", "slot0:object:violin"]
+    with pytest.raises(ConfigError) as error:
+        validate(bad)
+    message = str(error.value)
+    assert "csl.models.lstm.lr: nan is not a finite number" in message
+    bad["csl"]["models"]["lstm"]["lr"] = 0.001  # the schema first, then the papers' checks
+    with pytest.raises(ConfigError) as error:
+        validate(bad)
+    message = str(error.value)
+    assert "csl.units.sentence: 'a purple glass is on the left' uses ['purple']" in message
+    assert "csl.units.connected_output: 22 is not an output index" in message
+    assert "outputs 0..21" in message
+    assert "csl.rssviz.outputs: ['slot0:object:violin'] are not outputs" in message
+
+
+def test_broken_and_empty_config_files_are_named(tmp_path):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("csl:\n  corpus: [1, 2\n")
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
+        load_config([ROOT / "config.yaml", broken])
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing\n")
+    with pytest.raises(ConfigError, match=r"empty\.yaml: the file is empty"):
+        load_config([ROOT / "config.yaml", empty])

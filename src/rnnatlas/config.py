@@ -8,6 +8,7 @@ message naming the key and what it accepts.
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -46,10 +47,17 @@ def load_config(paths: Iterable[str | Path], checks: Iterable[Checker] = ()) -> 
         path = Path(path)
         if not path.exists():
             raise ConfigError(f"config file {path} does not exist")
-        with path.open() as handle:
-            data = yaml.safe_load(handle) or {}
+        try:
+            with path.open() as handle:
+                data = yaml.safe_load(handle)
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{path}: not valid YAML ({err})") from None
+        if data is None:
+            raise ConfigError(f"{path}: the file is empty; give the keys it changes, or drop it")
         if not isinstance(data, Mapping):
-            raise ConfigError(f"{path}: the top level must be a mapping of keys, not {type(data)}")
+            raise ConfigError(
+                f"{path}: the top level must be a mapping of keys, not {type(data).__name__}"
+            )
         config = deep_merge(config, data)
     validate(config, checks)
     return config
@@ -130,13 +138,24 @@ def schema_errors(config: Mapping) -> list[str]:
     return [_describe(error) for error in errors]
 
 
+def non_finite(value, key: str = "") -> list[str]:
+    """Every NaN or infinite number in the config (YAML's .nan passes any minimum/maximum)."""
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in non_finite(v, f"{key}.{k}" if key else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in non_finite(v, f"{key}[{i}]")]
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{key}: {value} is not a finite number"]
+    return []
+
+
 def validate(config: Mapping, checks: Iterable[Checker] = ()) -> Mapping:
     """Raise :class:`ConfigError` listing every problem; return the config unchanged if valid.
 
     The schema first; then, if it holds, each of `checks` (the papers' cross-field checks,
     `rnnatlas.papers.registry.config_checks()`): a function of the config returning problems.
     """
-    problems = schema_errors(config)
+    problems = schema_errors(config) + non_finite(config)
     if not problems:
         for check in checks:
             problems += check(config)

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from rnnatlas.io import atomic_path, read_json
-from rnnatlas.models import TORCH_KINDS
+from rnnatlas.models import TORCH_KINDS, torch_bytes
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
 
@@ -664,7 +664,7 @@ def _save_weights(run_dir: Path, model, step: int) -> None:
 def atomic_torch_save(obj, path: Path) -> None:
     """torch.save through rnnatlas.io.atomic_path: a killed job leaves no partial file."""
     with atomic_path(path) as tmp:
-        torch.save(obj, tmp)
+        tmp.write_bytes(torch_bytes(obj))
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
 
 import torch
 
+from rnnatlas.download import file_sha256
 from rnnatlas.io import atomic_path, read_json, write_json
 
 # model.json's kind -> the torch class rebuilt from its hyperparameters (imported when needed)
@@ -35,20 +37,29 @@ def _files(path: str | Path) -> tuple[Path, Path]:
     return path / MODEL_FILE, path / CARD_FILE
 
 
+def torch_bytes(obj) -> bytes:
+    """torch.save's bytes of `obj`, the same for the same tensors: saved to a file, the archive
+    inside is named after the file (a temporary name, with an atomic write)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
 def save(model, model_path: str | Path, card_path: str | Path, card: Mapping) -> None:
     """Write a model: its state dict (on the CPU) to `model_path` and its card to `card_path`.
 
     The card is model.json: `kind` (a key of TORCH_KINDS, or "esn") and `hyperparameters`,
-    plus whatever the caller records. Both files sit in one folder (`load` reads them as a
-    pair); each is written atomically, the card last, after the weights.
+    plus whatever the caller records, and `weights_sha256`, the digest `load` checks (a model
+    file changed on disk is refused, not read as other numbers). Both files sit in one folder;
+    each is written atomically, the card last, after the weights.
     """
     model_path, card_path = Path(model_path), Path(card_path)
     if model_path.parent != card_path.parent:
         raise ValueError(f"{model_path} and {card_path}: a model and its card share a folder")
     state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
     with atomic_path(model_path) as tmp:
-        torch.save(state, tmp)
-    write_json(card_path, card)
+        tmp.write_bytes(torch_bytes(state))
+    write_json(card_path, {**card, "weights_sha256": file_sha256(model_path)})
 
 
 def load(path: str | Path) -> torch.nn.Module:
@@ -66,8 +77,22 @@ def load(path: str | Path) -> torch.nn.Module:
                 f"{needed} is missing: a model directory holds {MODEL_FILE} and {CARD_FILE}"
             )
     card = read_json(card_path, "rnnatlas.models.save writes it beside the weights")
+    if not isinstance(card, dict) or "hyperparameters" not in card:
+        raise ModelError(
+            f"{card_path}: a model card is a JSON object with 'kind' and 'hyperparameters' "
+            "(rnnatlas.models.save writes it)"
+        )
     kind = card.get("kind")
-    state = torch.load(weights_path, map_location="cpu", weights_only=True)
+    expected = card.get("weights_sha256") if weights_path.name == MODEL_FILE else None
+    if expected is not None and file_sha256(weights_path) != expected:
+        raise ModelError(
+            f"{weights_path}: its sha256 differs from the weights_sha256 of {card_path}: the "
+            "file changed since it was saved; train or copy the model again"
+        )
+    try:
+        state = torch.load(weights_path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for a truncated or foreign file
+        raise ModelError(f"{weights_path}: not a readable torch state dict ({err})") from None
     with torch.random.fork_rng(devices=[]):
         if kind == "esn":
             from rnnatlas.models.esn import ESN

@@ -45,4 +45,38 @@ def config_problems(config: Mapping) -> list[str]:
             f"csl.juven.train_sentences is {csl['juven']['train_sentences']} (Juven's grids run "
             f"on Juven's protocol); lower the value or raise train_sentences"
         )
+    return problems + _corpus_references(csl)
+
+
+def _corpus_references(csl: Mapping) -> list[str]:
+    """Sentences, outputs and output indices the analyses name must exist in the main corpus
+    (else the job fails after its upstream jobs ran)."""
+    from rnnatlas.papers.csl.data import CSLGrammar
+
+    grammar = CSLGrammar(csl["corpus"]["n_objects"], center=csl["corpus"]["center"])
+    known = set(grammar.vocabulary)
+    problems = []
+    sentences = {"csl.units.sentence": [csl["units"]["sentence"]]}
+    sentences["csl.rssviz.trajectories"] = list(csl["rssviz"]["trajectories"])
+    for key, texts in sentences.items():
+        for text in texts:
+            unknown = [word for word in str(text).split() if word not in known]
+            if unknown:
+                problems.append(
+                    f"{key}: {text!r} uses {unknown}, not in the {grammar.n_objects}-object "
+                    f"corpus's words ({', '.join(grammar.vocabulary)})"
+                )
+    labels = [f"slot{s}:{g}:{c}" for s, g, c in grammar.output_labels()]
+    unknown = [label for label in csl["rssviz"]["outputs"] if label not in labels]
+    if unknown:
+        problems.append(
+            f"csl.rssviz.outputs: {unknown} are not outputs of the corpus; its outputs are "
+            f"{', '.join(labels)}"
+        )
+    connected = csl["units"]["connected_output"]
+    if not 0 <= connected < grammar.output_dim:
+        problems.append(
+            f"csl.units.connected_output: {connected} is not an output index; the corpus has "
+            f"outputs 0..{grammar.output_dim - 1}"
+        )
     return problems
