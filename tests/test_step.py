@@ -100,3 +100,26 @@ def test_a_section_checks_its_claims_and_wraps_its_body(tmp_path):
     html = job.output.html.read_text()
     assert html.startswith("<section id='toy'>") and "<h2>Toy &amp; al.</h2>" in html
     assert page_dir(job) == Path("results/report")
+
+
+def test_a_download_that_no_mirror_delivers_is_reported_not_traced(tmp_path):
+    # every mirror down: the rule's console line says what to do; no traceback on the console
+    script = textwrap.dedent(
+        f"""
+        import rnnatlas.download as download
+        from rnnatlas.papers.mnist import data
+        from rnnatlas.step import make_job, run_job
+
+        def offline(urls, dest, **checks):
+            raise download.DownloadError(f"could not download {{dest}}; every mirror failed")
+
+        data.fetch = offline
+        files = {{key: "{tmp_path}/" + key for key in data.MNIST_FILES}}
+        run_job(make_job("mnist_download", output=files, log="{tmp_path}/log.txt"))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "rule mnist_download: error: could not download" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Traceback" in (tmp_path / "log.txt").read_text()

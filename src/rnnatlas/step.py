@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
 
+from rnnatlas.download import DownloadError
+
 # Step packages that are not papers
 OWNERS = {"report": "rnnatlas.report"}
 
@@ -149,8 +151,9 @@ def run_job(job: Job) -> None:
         )
         try:
             function(job)
-        except (ValueError, FileNotFoundError, LookupError) as err:
-            # Expected errors (bad input, bad config): one clear line, the traceback in the log.
+        except (ValueError, FileNotFoundError, LookupError, DownloadError) as err:
+            # Expected errors (bad input, bad config, no mirror delivered): the message on the
+            # console, the traceback in the log.
             traceback.print_exc()
             os.write(console, f"rule {job.rule}: error: {err}\n".encode())
             raise SystemExit(1) from None
