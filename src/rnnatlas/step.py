@@ -44,8 +44,9 @@ class Files(list):
     def get(self, name: str, default=None):
         return self._names.get(name, default)
 
-    def names(self) -> list[str]:
-        return list(self._names)
+    def named(self) -> dict[str, Path]:
+        """The named files as a plain {name in the rule: path} mapping."""
+        return dict(self._names)
 
 
 class Values(dict):

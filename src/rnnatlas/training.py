@@ -42,8 +42,8 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from rnnatlas.io import atomic_path, read_json
-from rnnatlas.models import TORCH_KINDS, torch_bytes
+from rnnatlas.io import atomic_path, read_json, write_json
+from rnnatlas.models import TORCH_KINDS, cpu_state_dict, write_torch
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
 
@@ -648,28 +648,15 @@ def _save_state(run_dir: Path, model, optimizer, identity: dict, state: Progress
         "progress": asdict(state),
         "rng": capture_rng_state(),
     }
-    atomic_torch_save(payload, path)
-    atomic_write_text(
-        run_dir / LATEST_FILE, json.dumps({"step": state.step, "checkpoint": path.name})
-    )
+    write_torch(payload, path)
+    write_json(run_dir / LATEST_FILE, {"step": state.step, "checkpoint": path.name})
     for older in run_dir.glob("state_step*.pt"):
         if older != path:
             older.unlink(missing_ok=True)
 
 
 def _save_weights(run_dir: Path, model, step: int) -> None:
-    atomic_torch_save(cpu_state_dict(model.state_dict()), weights_path(run_dir, step))
-
-
-def atomic_torch_save(obj, path: Path) -> None:
-    """torch.save through rnnatlas.io.atomic_path: a killed job leaves no partial file."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(torch_bytes(obj))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(text)
+    write_torch(cpu_state_dict(model), weights_path(run_dir, step))
 
 
 # ----------------------------------------------------------------------- final model, exports
@@ -716,9 +703,5 @@ def export_checkpoints(
     kind = _KIND_OF_CLASS.get(hyperparameters.get("class"))
     if kind is not None:
         description = {"kind": kind, **description}
-    atomic_write_text(dest / MODEL_JSON, json.dumps(description, indent=2))
+    write_json(dest / MODEL_JSON, description)
     return exported
-
-
-def cpu_state_dict(state_dict: dict) -> dict:
-    return {name: tensor.detach().cpu().clone() for name, tensor in state_dict.items()}

@@ -37,12 +37,18 @@ def _files(path: str | Path) -> tuple[Path, Path]:
     return path / MODEL_FILE, path / CARD_FILE
 
 
-def torch_bytes(obj) -> bytes:
-    """torch.save's bytes of `obj`, the same for the same tensors: saved to a file, the archive
-    inside is named after the file (a temporary name, with an atomic write)."""
+def write_torch(obj, path: str | Path) -> None:
+    """torch.save `obj` to `path` atomically, the same bytes for the same tensors (saved to a
+    file directly, the archive inside would be named after the temporary file)."""
     buffer = io.BytesIO()
     torch.save(obj, buffer)
-    return buffer.getvalue()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(buffer.getvalue())
+
+
+def cpu_state_dict(model) -> dict:
+    """The module's parameters and buffers as CPU tensors (what model.pt holds)."""
+    return {name: tensor.detach().cpu().clone() for name, tensor in model.state_dict().items()}
 
 
 def save(model, model_path: str | Path, card_path: str | Path, card: Mapping) -> None:
@@ -56,9 +62,7 @@ def save(model, model_path: str | Path, card_path: str | Path, card: Mapping) ->
     model_path, card_path = Path(model_path), Path(card_path)
     if model_path.parent != card_path.parent:
         raise ValueError(f"{model_path} and {card_path}: a model and its card share a folder")
-    state = {name: tensor.detach().cpu() for name, tensor in model.state_dict().items()}
-    with atomic_path(model_path) as tmp:
-        tmp.write_bytes(torch_bytes(state))
+    write_torch(cpu_state_dict(model), model_path)
     write_json(card_path, {**card, "weights_sha256": file_sha256(model_path)})
 
 

@@ -283,11 +283,6 @@ def states_step(
 # ---- step functions called by the rules (rnnatlas.step: rule csl_<name> -> <name>(job)) ----
 
 
-def _named(files) -> dict[str, Path]:
-    """A rule's named files as a mapping: name in the rule -> path."""
-    return {name: files.get(name) for name in files.names()}
-
-
 def _corpus(files) -> dict[str, Path]:
     """The files of one corpus among a rule's named files (train, validation, test, card)."""
     from rnnatlas.papers.csl.corpus_io import CORPUS_FILES
@@ -313,7 +308,7 @@ def corpus(job: Job) -> None:
 def train_esn(job: Job) -> None:
     """Rule csl_train_esn: train and score one ESN on one corpus."""
     train_step(
-        _corpus(job.input), _named(job.output), job.wildcards.model, job.params.spec,
+        _corpus(job.input), job.output.named(), job.wildcards.model, job.params.spec,
         int(job.wildcards.seed), job.params.decode, threads=job.threads,
     )  # fmt: skip
 
@@ -321,7 +316,7 @@ def train_esn(job: Job) -> None:
 def train_lstm(job: Job) -> None:
     """Rule csl_train_lstm: train (resumably) and score one LSTM on one corpus."""
     train_step(
-        _corpus(job.input), _named(job.output), job.wildcards.model, job.params.spec,
+        _corpus(job.input), job.output.named(), job.wildcards.model, job.params.spec,
         int(job.wildcards.seed), job.params.decode, resume_dir=Path(job.params.resume),
         threads=job.threads,
     )  # fmt: skip
@@ -375,7 +370,7 @@ def rssviz(job: Job) -> None:
 
     p = job.params
     rssviz_step(
-        job.input.states, job.input.model, _corpus(job.input), _named(job.output),
+        job.input.states, job.input.model, _corpus(job.input), job.output.named(),
         sentences=p.rss["sentences"], state=p.state, umap=p.rss["umap"],
         random_state=p.rss["random_state"], trajectories=p.rss["trajectories"],
         decode=p.decode, trust_neighbors=p.rss["trust_neighbors"],
@@ -407,7 +402,7 @@ def rssviz_training(job: Job) -> None:
     training_step(
         card["kind"], job.input.embedding, job.input.states, job.input.model,
         job.input.model_card, _corpus(job.input), job.input.get("checkpoints"),
-        _named(job.output), folder, gif.stem, stages=p.stages, outputs=p.rss["outputs"],
+        job.output.named(), folder, gif.stem, stages=p.stages, outputs=p.rss["outputs"],
         decode=p.decode, state=p.state, umap=p.rss["umap"],
         random_state=p.rss["random_state"], title=p.title,
     )  # fmt: skip
@@ -421,7 +416,7 @@ def rssviz_hyperparameters(job: Job) -> None:
     grid = p.rss["hyperparameters"]
     folder = _figure_dir([job.output.png, job.output.svg], [FIGURE], ("png", "svg"))
     hyper_step(
-        _corpus(job.input), p.spec, _named(job.output), folder,
+        _corpus(job.input), p.spec, job.output.named(), folder,
         spectral_radius=[float(v) for v in grid["spectral_radius"]],
         leak=[float(v) for v in grid["leak"]],
         input_scaling=[float(v) for v in grid["input_scaling"]],

@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 
 from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
 from rnnatlas.papers.mnist.data import CLASSES, COLUMNS, ROWS, VARIANTS
-from rnnatlas.step import Files, Job
+from rnnatlas.step import Job
 
 log = logging.getLogger("rnnatlas")
 
@@ -483,11 +483,6 @@ def states_step(
 # ---- step functions called by the rules (rnnatlas.step: rule mnist_<name> -> <name>(job)) ----
 
 
-def _named(files: Files) -> dict[str, Path]:
-    """A rule's named files as a plain {name: path} mapping."""
-    return {name: files.get(name) for name in files.names()}
-
-
 def download(job: Job) -> None:
     """Rule mnist_download: the four published IDX files, checked against their digests."""
     from rnnatlas.papers.mnist.data import MNIST_FILES, download_mnist
@@ -500,7 +495,7 @@ def data(job: Job) -> None:
     config = job.params.data
     data_step(
         job.output.train, job.output.test, job.output.card, source=config["source"],
-        idx_files=_named(job.input) or None, test_fraction=float(config["test_fraction"]),
+        idx_files=job.input.named() or None, test_fraction=float(config["test_fraction"]),
         seed=int(config["seed"]),
     )  # fmt: skip
 
@@ -508,7 +503,7 @@ def data(job: Job) -> None:
 def train(job: Job) -> None:
     """Rule mnist_train: one RNN (or low-rank RNN) of seed {seed}, resumable from params.resume."""
     train_step(
-        {"train": job.input.train, "test": job.input.test}, job.input.card, _named(job.output),
+        {"train": job.input.train, "test": job.input.test}, job.input.card, job.output.named(),
         job.params.spec, int(job.wildcards.seed), Path(job.params.resume), threads=job.threads,
     )  # fmt: skip
 
@@ -546,7 +541,7 @@ def dynamics(job: Job) -> None:
 
     dynamics_step(
         job.input.model, job.input.model_card, job.input.checkpoints, job.input.test,
-        _named(job.output), lyapunov=job.params.lyapunov, attractors=job.params.attractors,
+        job.output.named(), lyapunov=job.params.lyapunov, attractors=job.params.attractors,
         threads=job.threads,
     )  # fmt: skip
 

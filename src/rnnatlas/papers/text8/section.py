@@ -313,7 +313,10 @@ def section(job: Job) -> None:
         {
             "test": job.input.test,
             "letters": job.input.letters,
-            "histories": job.input.histories,
+            # the rule lists one history per configured model, in config order
+            "histories": dict(
+                zip(job.params.config["text8"]["models"], job.input.histories, strict=True)
+            ),
             "demo": job.input.demo,
             "card": job.input.card,
             "explorer": job.input.explorer,
