@@ -8,8 +8,8 @@ Paper size (Madsen 2019): --units 600 --classes 16386 (batch 64, 200 characters)
 LSTM 1 layer depth 2, our cell stepped in Python) runs --steps optimizer steps (masked
 cross-entropy, Adam) on random full-length observations after one warm-up step; characters per
 second = batch x length x steps / seconds. The ratio is each model's throughput over the fused
-LSTM's, measured in this run. With --device cuda (when a GPU is lent) it also estimates the
-paper's training time: 14,278 steps at the measured rate, against the paper's ~22,400 s.
+LSTM's, measured in this run. The paper-scale GPU projection (with mixed precision and a
+compiled cell) is benchmarks/text8_gpu_runbook.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,6 @@ from cpu_clock import busy_cpu_seconds, others_cores, own_cpu_seconds
 
 from rnnatlas.models.autocomplete import AutocompleteModel
 from rnnatlas.papers.text8.metrics import masked_cross_entropy
-
-PAPER_STEPS = 14_278
-PAPER_SECONDS = 22_400
 
 
 def throughput(cell: str, args, device: torch.device) -> tuple[float, float]:
@@ -69,14 +66,10 @@ def main() -> None:
     rates = {cell: throughput(cell, args, device) for cell in ("lstm", "gru", "nlstm")}
     print(f"{args.units} units, {args.classes} classes, batch {args.batch} x {args.length} chars, "
           f"{args.steps} steps, {args.threads} thread(s), {device}")  # fmt: skip
-    header = ("model", "chars/s", "s/step", "vs fused LSTM", "paper time")
-    print(f"{header[0]:8s} {header[1]:>10s} {header[2]:>8s} {header[3]:>14s} {header[4]:>11s}")
+    header = ("model", "chars/s", "s/step", "vs fused LSTM")
+    print(f"{header[0]:8s} {header[1]:>10s} {header[2]:>8s} {header[3]:>14s}")
     for cell, (rate, per_step) in rates.items():
-        estimate = PAPER_STEPS * per_step
-        print(f"{cell:8s} {rate:10.0f} {per_step:8.3f} {rate / rates['lstm'][0]:13.2f}x "
-              f"{estimate:10.0f}s")  # fmt: skip
-    print(f"(paper: ~{PAPER_SECONDS:,} s per model for {PAPER_STEPS:,} steps on the author's "
-          "hardware; the estimate is meaningful at --units 600 --classes 16386)")  # fmt: skip
+        print(f"{cell:8s} {rate:10.0f} {per_step:8.3f} {rate / rates['lstm'][0]:13.2f}x")
     seconds = time.perf_counter() - wall
     print(f"other processes kept {others_cores(busy, own, seconds):.2f} cores busy meanwhile")
 

@@ -132,9 +132,37 @@ def test_values_the_schema_cannot_see_are_refused(config):
 def test_broken_and_empty_config_files_are_named(tmp_path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("csl:\n  corpus: [1, 2\n")
-    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: line 3, column 1: not valid YAML: "):
         load_config([ROOT / "config.yaml", broken])
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing\n")
     with pytest.raises(ConfigError, match=r"empty\.yaml: the file is empty"):
         load_config([ROOT / "config.yaml", empty])
+
+
+def test_messages_say_what_failed_and_what_is_allowed(config):
+    message = _error(config, lambda c: c["csl"]["models"]["esn"].update(units="many"))
+    assert "csl.models.esn.units: 'many' is a string; expected an integer" in message
+    message = _error(config, lambda c: c["csl"]["rssviz"].update(outputs=["slot2:object:cup"]))
+    assert "csl.rssviz.outputs[0]: 'slot2:object:cup' does not match the pattern" in message
+    assert "^slot[01]:(object|position|color):[a-z]+$" in message
+    message = _error(config, lambda c: c["csl"]["compare"].update(seeds=[0, 0]))
+    assert "csl.compare.seeds: [0, 0] repeats an item" in message
+    assert "see workflow/schemas" not in message
+
+
+def test_sizes_above_their_ceiling_are_refused_until_the_ceiling_is_raised(config):
+    def oversized(c):
+        c["text8"]["model"]["steps"] = 1_427_800  # a typo for 14,278
+        c["csl"]["esn_units"]["values"] = [100, 5000]
+        c["mnist"]["model"]["epochs"] = 3000
+
+    message = _error(config, oversized)
+    assert "text8.model.steps: 1,427,800 is above limits.steps (200,000)" in message
+    assert "csl.esn_units.values[1]: 5,000 is above limits.units (4,096)" in message
+    assert "mnist.model.epochs: 3,000 is above limits.epochs (1,000)" in message
+    assert "raise limits.steps if you mean it" in message
+    raised = copy.deepcopy(config)
+    oversized(raised)
+    raised["limits"] = {"units": 5000, "epochs": 3000, "steps": 1_427_800}
+    assert validate(raised) is raised

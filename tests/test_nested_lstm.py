@@ -149,3 +149,33 @@ def test_empty_sequence_and_bad_input():
         layer(torch.zeros(4, 5, 3))
     with pytest.raises(ValueError, match="hidden_size"):
         NestedLSTM(2, 0)
+
+
+def test_a_compiled_step_trains_like_the_eager_step():
+    # Three Adam steps of the whole autocomplete model, the Nested LSTM step compiled by
+    # torch.compile (inductor) in one copy: the same losses and weights within float tolerance.
+    from rnnatlas.models.autocomplete import AutocompleteModel
+
+    torch.manual_seed(0)
+    eager = AutocompleteModel("nlstm", units=8, classes=11, symbols=6)
+    compiled = AutocompleteModel("nlstm", units=8, classes=11, symbols=6)
+    compiled.load_state_dict(eager.state_dict())
+    assert compiled.compile_cells()
+    tokens = torch.randint(1, 6, (3, 7))
+    targets = torch.randint(0, 11, (3, 7))
+    losses = {}
+    for name, model in (("eager", eager), ("compiled", compiled)):
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+        losses[name] = []
+        for _ in range(3):
+            optimizer.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(tokens).flatten(0, 1), targets.flatten())
+            loss.backward()
+            optimizer.step()
+            losses[name].append(loss.item())
+    np.testing.assert_allclose(losses["compiled"], losses["eager"], rtol=1e-5)
+    assert losses["eager"][2] < losses["eager"][0]  # it trained
+    for (name, a), b in zip(
+        eager.state_dict().items(), compiled.state_dict().values(), strict=True
+    ):
+        torch.testing.assert_close(b, a, rtol=1e-5, atol=1e-6, msg=name)

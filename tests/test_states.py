@@ -192,3 +192,22 @@ def test_check_states_command(tmp_path, capsys):
     bad = _table_file(tmp_path / "bad.parquet", [0, 0], [0, 0])
     assert main(["check-states", str(bad)]) == 2
     assert "repeat a (sequence_id, t) pair" in capsys.readouterr().err
+
+
+def test_flipped_bytes_inside_a_state_page_are_refused_by_their_crc(tmp_path):
+    path = states.write(tmp_path / "s.parquet", _sequences(n=40, units=64))
+    meta = pq.ParquetFile(path).metadata.row_group(0)
+    h0 = next(
+        meta.column(i)
+        for i in range(meta.num_columns)
+        if meta.column(i).path_in_schema.startswith("h0")
+    )
+    data = bytearray(path.read_bytes())
+    # a byte well inside the h0 column chunk, past its page header
+    data[h0.data_page_offset + h0.total_compressed_size // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    assert pq.read_table(path).num_rows > 0  # without verification pyarrow reads other numbers
+    with pytest.raises(ValueError, match=r"s\.parquet: not a readable Parquet file .*CRC"):
+        states.check_values(path)
+    with pytest.raises(ValueError, match=r"s\.parquet: not a readable Parquet file .*CRC"):
+        states.state_matrix(path, "h0")

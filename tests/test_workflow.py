@@ -34,5 +34,5 @@ def test_slurm_profile_plans(tmp_path):
 def test_bad_config_stops_before_any_job(tmp_path):
     done = _snakemake("-n", "--cores", "1", "--config", "threads=0", cwd=tmp_path)
     assert done.returncode != 0
-    assert "threads: 0 is not allowed; expected an integer, >= 1" in done.stdout + done.stderr
+    assert "threads: 0 is below the minimum; expected an integer, >= 1" in done.stdout + done.stderr
     assert not (tmp_path / "results").exists()

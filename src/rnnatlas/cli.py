@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         run(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, OSError) as err:  # OSError: unreadable paths (a folder, no permission)
         # Expected user errors: one clear line, no traceback.
         print(f"rnnatlas {args.step}: error: {err}", file=sys.stderr)
         return 2

@@ -51,7 +51,7 @@ def load_config(paths: Iterable[str | Path], checks: Iterable[Checker] = ()) -> 
             with path.open() as handle:
                 data = yaml.safe_load(handle)
         except yaml.YAMLError as err:
-            raise ConfigError(f"{path}: not valid YAML ({err})") from None
+            raise ConfigError(f"{path}: {yaml_problem(err)}") from None
         if data is None:
             raise ConfigError(f"{path}: the file is empty; give the keys it changes, or drop it")
         if not isinstance(data, Mapping):
@@ -61,6 +61,15 @@ def load_config(paths: Iterable[str | Path], checks: Iterable[Checker] = ()) -> 
         config = deep_merge(config, data)
     validate(config, checks)
     return config
+
+
+def yaml_problem(err: yaml.YAMLError) -> str:
+    """A YAML syntax error in one line: where, and what the parser expected."""
+    mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context = getattr(err, "context", None)
+    return f"{where}not valid YAML: {problem}" + (f" ({context})" if context else "")
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -85,13 +94,45 @@ def _allowed(schema: Mapping) -> str:
     ):
         if key in schema:
             bits.append(f"{word} {schema[key]}")
+    if "pattern" in schema:
+        bits.append(f"matching {schema['pattern']}")
     if "minItems" in schema:
         bits.append(f"at least {schema['minItems']} item(s)")
     if "maxItems" in schema:
         bits.append(f"at most {schema['maxItems']} item(s)")
+    if schema.get("uniqueItems"):
+        bits.append("no item twice")
     if "properties" in schema:
         bits.append("keys: " + ", ".join(schema["properties"]))
-    return ", ".join(bits) or "see workflow/schemas/config.schema.yaml"
+    if "description" in schema:
+        bits.append(str(schema["description"]))
+    return ", ".join(bits) or "what config.yaml shows for this key"
+
+
+_JSON_TYPES = {
+    "str": "a string",
+    "int": "an integer",
+    "float": "a number",
+    "bool": "a boolean",
+    "list": "a list",
+    "dict": "a mapping",
+    "NoneType": "null",
+}
+
+# What failed, per JSON-schema keyword (the rest say what the key allows).
+_FAILED = {
+    "pattern": "does not match the pattern",
+    "minimum": "is below the minimum",
+    "exclusiveMinimum": "is not above the minimum",
+    "maximum": "is above the maximum",
+    "exclusiveMaximum": "is not below the maximum",
+    "minItems": "has too few items",
+    "maxItems": "has too many items",
+    "uniqueItems": "repeats an item",
+    "minLength": "is too short",
+    "enum": "is not one of the choices",
+    "const": "is not the one allowed value",
+}
 
 
 def _describe(error: jsonschema.ValidationError) -> str:
@@ -129,7 +170,13 @@ def _describe_leaf(key: str, error: jsonschema.ValidationError) -> str:
         return f"unknown key(s) {', '.join(map(repr, extra))} under {key}; allowed keys: {allowed}"
     if error.validator == "required":
         return f"{key}: {error.message}; add it (see config.yaml for the default)"
-    return f"{key}: {error.instance!r} is not allowed; expected {_allowed(error.schema)}"
+    if error.validator == "propertyNames":
+        return f"{key}: the name {error.instance!r} is not allowed; {_allowed(error.schema)}"
+    if error.validator == "type":
+        found = _JSON_TYPES.get(type(error.instance).__name__, type(error.instance).__name__)
+        return f"{key}: {error.instance!r} is {found}; expected {_allowed(error.schema)}"
+    failed = _FAILED.get(str(error.validator), "is not allowed")
+    return f"{key}: {error.instance!r} {failed}; expected {_allowed(error.schema)}"
 
 
 def schema_errors(config: Mapping) -> list[str]:
@@ -149,14 +196,61 @@ def non_finite(value, key: str = "") -> list[str]:
     return []
 
 
+# The keys each ceiling of `limits` bounds ("*": every entry of a mapping or list). A typo such
+# as steps: 1427800 stops here, not weeks into a run; raising the ceiling is the override.
+LIMITED_KEYS = {
+    "units": (
+        "csl.models.*.units",
+        "csl.esn_units.values.*",
+        "mnist.model.units",
+        "text8.model.units",
+    ),
+    "epochs": ("csl.models.*.epochs", "mnist.model.epochs"),
+    "steps": ("text8.model.steps",),
+}
+
+
+def _entries(value, parts: list[str], key: str):
+    """(key path, value) of every entry `parts` reaches under `value`."""
+    if not parts:
+        yield key, value
+        return
+    head, rest = parts[0], parts[1:]
+    if head == "*" and isinstance(value, Mapping):
+        for name, inner in value.items():
+            yield from _entries(inner, rest, f"{key}.{name}")
+    elif head == "*" and isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from _entries(inner, rest, f"{key}[{index}]")
+    elif isinstance(value, Mapping) and head in value:
+        yield from _entries(value[head], rest, f"{key}.{head}" if key else head)
+
+
+def limit_problems(config: Mapping) -> list[str]:
+    """Every size or training length above its ceiling in `limits`."""
+    problems = []
+    for name, paths in LIMITED_KEYS.items():
+        ceiling = config["limits"][name]
+        for path in paths:
+            for key, value in _entries(config, path.split("."), ""):
+                if isinstance(value, int) and value > ceiling:
+                    problems.append(
+                        f"{key}: {value:,} is above limits.{name} ({ceiling:,}); lower it, or "
+                        f"raise limits.{name} if you mean it and the machine holds it"
+                    )
+    return problems
+
+
 def validate(config: Mapping, checks: Iterable[Checker] = ()) -> Mapping:
     """Raise :class:`ConfigError` listing every problem; return the config unchanged if valid.
 
-    The schema first; then, if it holds, each of `checks` (the papers' cross-field checks,
-    `rnnatlas.papers.registry.config_checks()`): a function of the config returning problems.
+    The schema first; then, if it holds, the ceilings of `limits` and each of `checks` (the
+    papers' cross-field checks, `rnnatlas.papers.registry.config_checks()`): a function of the
+    config returning problems.
     """
     problems = schema_errors(config) + non_finite(config)
     if not problems:
+        problems += limit_problems(config)
         for check in checks:
             problems += check(config)
     if problems:

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from rnnatlas.io import PARQUET_OPTIONS, iter_parquet, parquet_rows, read_parquet, read_table
+
 FIXED_COLUMNS = ("sequence_id", "t", "token", "target", "prediction")
 METADATA_KEY = b"rnnatlas"
 
@@ -67,13 +69,11 @@ class StateWriter:
         path: str | Path,
         metadata: Mapping | None = None,
         row_group_rows: int = 16_384,
-        compression: str = "zstd",
     ):
         self.path = Path(path)
         self.tmp_path = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self.metadata = dict(metadata or {})
         self.row_group_rows = row_group_rows
-        self.compression = compression
         self._writer: pq.ParquetWriter | None = None
         self._pending: list[pa.RecordBatch] = []
         self._pending_rows = 0
@@ -126,7 +126,7 @@ class StateWriter:
             schema = batch.schema.with_metadata({METADATA_KEY: json.dumps(meta).encode()})
             self._schema = schema
             self._writer = pq.ParquetWriter(
-                self.tmp_path, schema, compression=self.compression, use_dictionary=["token"]
+                self.tmp_path, schema, use_dictionary=["token"], **PARQUET_OPTIONS
             )
         elif not batch.schema.equals(self._schema, check_metadata=False):
             raise StatesError(
@@ -234,7 +234,7 @@ def _check_steps(path: Path) -> None:
     on the two key columns (a file larger than memory included)."""
     import duckdb
 
-    if pq.ParquetFile(path).metadata.num_rows == 0:
+    if parquet_rows(path) == 0:
         raise StatesError(f"{path}: no rows; a states file holds one row per (sequence, step)")
     source = f"read_parquet('{_sql_string(path)}')"
     with duckdb.connect() as db:
@@ -275,13 +275,10 @@ def check_values(path: str | Path, batch_rows: int = 65_536) -> dict[str, int]:
     schema = validate(path)
     columns = state_columns(schema)
     checked = dict.fromkeys(columns, 0)
-    with pq.ParquetFile(path) as handle:
-        for batch in handle.iter_batches(
-            batch_size=batch_rows, columns=["sequence_id", "t", *columns]
-        ):
-            for column in columns:
-                _check_finite(path, column, batch)
-                checked[column] += batch.num_rows
+    for batch in iter_parquet(path, ["sequence_id", "t", *columns], batch_rows):
+        for column in columns:
+            _check_finite(path, column, batch)
+            checked[column] += batch.num_rows
     return checked
 
 
@@ -308,15 +305,14 @@ def _check_finite(path: Path, column: str, batch) -> None:
 def read(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a states file (validated) into pandas; state columns hold numpy arrays per row."""
     validate(path)
-    return pq.read_table(path, columns=columns).to_pandas()
+    return read_parquet(path, columns)
 
 
 def iter_batches(
     path: str | Path, columns: list[str] | None = None, batch_rows: int = 65_536
 ) -> Iterator[pa.RecordBatch]:
     validate(path)
-    with pq.ParquetFile(path) as handle:
-        yield from handle.iter_batches(batch_size=batch_rows, columns=columns)
+    yield from iter_parquet(path, columns, batch_rows)
 
 
 def state_matrix(path: str | Path, state: str) -> tuple[pd.DataFrame, np.ndarray]:
@@ -326,7 +322,7 @@ def state_matrix(path: str | Path, state: str) -> tuple[pd.DataFrame, np.ndarray
         raise StatesError(
             f"{path}: no state {state!r}; available: {', '.join(state_columns(schema))}"
         )
-    table = pq.read_table(path, columns=["sequence_id", "t", "token", state])
+    table = read_table(path, ["sequence_id", "t", "token", state])
     for batch in table.to_batches():
         _check_finite(path, state, batch)
     column = table.column(state).combine_chunks()

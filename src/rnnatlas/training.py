@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from rnnatlas.io import atomic_path, read_json, write_json
-from rnnatlas.models import TORCH_KINDS, cpu_state_dict, write_torch
+from rnnatlas.models import TORCH_KINDS, cpu_state_dict, read_torch, write_torch
 from rnnatlas.models.lstm import SequenceLSTM, one_hot_batch
 from rnnatlas.seeding import capture_rng_state, restore_rng_state, seed_everything
 
@@ -595,7 +595,7 @@ def _rewind(model, run_dir: Path, state: Progress, steps: int) -> Progress:
             f"{run_dir} holds step {state.step}, past the {steps} steps asked for, and did not "
             f"keep step {steps}: ask for more steps or delete {run_dir} to train afresh"
         )
-    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    model.load_state_dict(read_torch(weights))
     log.info("rewound %s from step %d to step %d", run_dir, state.step, steps)
     last = rows[-1]
     return Progress(
@@ -613,7 +613,7 @@ def load_resume_checkpoint(path: Path) -> dict:
             f"{path} is missing although {path.parent / LATEST_FILE} points past it; "
             f"delete {path.parent} to train afresh"
         )
-    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    checkpoint = read_torch(path)
     if checkpoint.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: unknown checkpoint format {checkpoint.get('format')!r}")
     return checkpoint

@@ -57,6 +57,8 @@ import torch
 from scipy import linalg, optimize
 from threadpoolctl import threadpool_limits
 
+from rnnatlas.io import read_table
+
 DECODERS = ("logistic", "mlp", "linear")
 PROBABILITY_FLOOR = 1e-7
 COLUMNS = (
@@ -653,7 +655,6 @@ def memory_signature_from_parquet(
     labels). Rows are put in (sequence_id, t) order; t must step by 1 within a sequence.
     options: keyword arguments of `memory_signature`.
     """
-    import pyarrow.parquet as pq
 
     from rnnatlas.states import StatesError, state_columns, state_matrix, validate
 
@@ -667,7 +668,7 @@ def memory_signature_from_parquet(
         if input_column == "token":
             inputs = index["token"].to_numpy()
         else:
-            table = pq.read_table(path, columns=[input_column])
+            table = read_table(path, columns=[input_column])
             inputs = table.column(input_column).to_numpy(zero_copy_only=False)
             if inputs.dtype == object:
                 raise StatesError(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
@@ -44,6 +45,30 @@ def write_torch(obj, path: str | Path) -> None:
     torch.save(obj, buffer)
     with atomic_path(path) as tmp:
         tmp.write_bytes(buffer.getvalue())
+
+
+def read_torch(path: str | Path):
+    """What :func:`write_torch` wrote, read with ``weights_only=True`` (a file never runs code)
+    after every member's zip CRC is checked: torch itself reads flipped bytes as other numbers.
+    Any unreadable file is a :class:`ModelError` naming it."""
+    path = Path(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            damaged = archive.testzip()
+    except Exception as err:  # a damaged header raises BadZipFile, EOFError, UnicodeDecodeError...
+        raise ModelError(
+            f"{path}: not a torch file or damaged ({type(err).__name__}: {err}); "
+            "save or copy it again"
+        ) from None
+    if damaged is not None:
+        raise ModelError(
+            f"{path}: member {damaged} fails its CRC check: the file is damaged; "
+            "save or copy it again"
+        )
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises several types for a foreign or unsafe file
+        raise ModelError(f"{path}: not a readable torch file ({err})") from None
 
 
 def cpu_state_dict(model) -> dict:
@@ -93,10 +118,7 @@ def load(path: str | Path) -> torch.nn.Module:
             f"{weights_path}: its sha256 differs from the weights_sha256 of {card_path}: the "
             "file changed since it was saved; train or copy the model again"
         )
-    try:
-        state = torch.load(weights_path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises several types for a truncated or foreign file
-        raise ModelError(f"{weights_path}: not a readable torch state dict ({err})") from None
+    state = read_torch(weights_path)
     with torch.random.fork_rng(devices=[]):
         if kind == "esn":
             from rnnatlas.models.esn import ESN

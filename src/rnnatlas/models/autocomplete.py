@@ -107,6 +107,16 @@ class AutocompleteModel(Rebuildable, nn.Module):
             "forget_bias": self.forget_bias,
         }
 
+    def compile_cells(self) -> bool:
+        """Compile the Nested LSTM's step (NestedLSTM.compile_step); GRU and LSTM already run
+        torch's fused kernels. True when something was compiled."""
+        compiled = False
+        for layer in self.recurrent:
+            if isinstance(layer, NestedLSTM):
+                layer.compile_step()
+                compiled = True
+        return compiled
+
     # ------------------------------------------------------------------------ initialisation
 
     @torch.no_grad()

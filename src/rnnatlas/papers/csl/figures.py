@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from rnnatlas.figures import style
-from rnnatlas.io import atomic_path
+from rnnatlas.io import atomic_path, read_parquet
 from rnnatlas.papers.csl import reference
 
 ERRORS = (("valid_error", "valid error (%)"), ("exact_error", "exact error (%)"))
@@ -169,7 +169,7 @@ def _histories(paths: Sequence[Path]) -> dict[str, list[pd.DataFrame]]:
     grouped: dict[str, list[pd.DataFrame]] = {}
     for path in paths:
         model = Path(path).parent.parent.name  # results/models/{dataset}/{model}/seed{s}/...
-        grouped.setdefault(model, []).append(pd.read_parquet(path))
+        grouped.setdefault(model, []).append(read_parquet(path))
     return grouped
 
 
@@ -186,13 +186,13 @@ def draw_all(
 ) -> list[Path]:
     """The figures (`FIGURES`, PNG + SVG in out_dir) and the error table (CSV and HTML)."""
     style.setup()
-    runs = pd.read_parquet(runs_path)
-    bow = pd.read_parquet(bow_path)
+    runs = read_parquet(runs_path)
+    bow = read_parquet(bow_path)
     if n_objects is None:
         n_objects = int(bow["n_objects"].iloc[0]) if len(bow) else int(runs["n_objects"].min())
     paths = errors_vs_objects(runs, out_dir)
-    paths += esn_sweep(pd.read_parquet(units_path), out_dir, "units")
-    paths += esn_sweep(pd.read_parquet(sentences_path), out_dir, "sentences")
+    paths += esn_sweep(read_parquet(units_path), out_dir, "units")
+    paths += esn_sweep(read_parquet(sentences_path), out_dir, "sentences")
     paths += learning_curves(_histories(history_paths), out_dir)
     table = error_table(runs, bow, n_objects)
     with atomic_path(table_csv) as tmp:

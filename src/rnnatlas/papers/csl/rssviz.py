@@ -16,7 +16,7 @@ import pandas as pd
 
 from rnnatlas import states
 from rnnatlas.analysis import projection
-from rnnatlas.io import write_json, write_parquet
+from rnnatlas.io import read_table, write_json, write_parquet
 from rnnatlas.papers.csl.metrics import decode as decode_outputs
 from rnnatlas.papers.csl.metrics import predicates
 
@@ -151,9 +151,8 @@ def rssviz_step(
 
 
 def _predictions(states_path: Path) -> np.ndarray:
-    import pyarrow.parquet as pq
 
-    column = pq.read_table(states_path, columns=["prediction"]).column("prediction")
+    column = read_table(states_path, columns=["prediction"]).column("prediction")
     column = column.combine_chunks()
     if column.null_count:
         raise ValueError(f"{states_path}: RSSviz needs the model's outputs in 'prediction'")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from rnnatlas import states
 from rnnatlas.analysis import projection
-from rnnatlas.io import read_json, write_json, write_parquet
+from rnnatlas.io import read_json, read_parquet, write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -234,7 +234,7 @@ def training_step(
     """
     from rnnatlas.papers.csl.figures_rssviz_training import draw_animation
 
-    embedding = pd.read_parquet(embedding_path)
+    embedding = read_parquet(embedding_path)
     if kind == "esn":
         frames, errors = esn_frames(
             embedding, states_path, model_path, model_card, corpus, stages, outputs, decode

@@ -8,9 +8,7 @@ import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pandas as pd
-
-from rnnatlas.io import read_json
+from rnnatlas.io import read_json, read_parquet
 from rnnatlas.papers.csl import reference
 from rnnatlas.papers.csl.claims import Results, registry
 from rnnatlas.report.html import figure, img, pick, rel
@@ -79,10 +77,10 @@ def section(job: Job) -> None:
     figures = [*job.input.figures, *job.input.visual]  # the declared figures and tables
     visual = load_visual(config, job.input.visual)
     tables = Results(
-        runs=pd.read_parquet(job.input.runs),
-        units=pd.read_parquet(job.input.units),
-        sentences=pd.read_parquet(job.input.sentences),
-        bow=pd.read_parquet(job.input.bow),
+        runs=read_parquet(job.input.runs),
+        units=read_parquet(job.input.units),
+        sentences=read_parquet(job.input.sentences),
+        bow=read_parquet(job.input.bow),
         cards={
             c["n_objects"]: c
             for c in cards
@@ -108,7 +106,7 @@ def load_visual(config: Mapping, files: Sequence[Path]) -> dict:
         "rssviz": {m: read(f"rssviz/{m}/metrics.json") for m in models},
         "training": {m: read(f"rssviz_training/{m}/training.json") for m in models},
         "units": {m: read(f"units/{m}/summary.json") for m in models},
-        "hyper": pd.read_parquet(pick(files, "rssviz_hyper/panels.parquet")),
+        "hyper": read_parquet(pick(files, "rssviz_hyper/panels.parquet")),
     }
 
 

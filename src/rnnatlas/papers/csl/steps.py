@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from rnnatlas.io import read_json, write_json, write_parquet
+from rnnatlas.io import read_json, read_parquet, write_json, write_parquet
 from rnnatlas.models import save
 from rnnatlas.step import Job
 
@@ -385,7 +385,7 @@ def rssviz_figures(job: Job) -> None:
     prefix = job.wildcards.model
     names = [f"{prefix}_{view}" for view in VIEWS]
     folder = _figure_dir([*job.output.png, *job.output.svg], names, ("png", "svg"))
-    table = pd.read_parquet(job.input[0])
+    table = read_parquet(job.input[0])
     draw_views(table, job.params.outputs, job.params.title, folder, prefix)
     fitted = table[table["role"] == "fit"].drop_duplicates("unique_id")
     rssviz_html(fitted, job.output.html, f"RSSviz: {job.params.title}")

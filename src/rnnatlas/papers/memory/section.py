@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnatlas.io import read_json
+from rnnatlas.io import read_json, read_parquet
 from rnnatlas.papers.memory import figures as figures_memory
 from rnnatlas.papers.memory.claims import registry
 from rnnatlas.report.html import figure, pick
@@ -43,7 +43,7 @@ def _read_signature(path: Path) -> pd.DataFrame:
     {model}.parquet when the table lacks those columns."""
     if not path.exists():
         raise FileNotFoundError(f"memory signature table {path} is missing")
-    table = pd.read_parquet(path)
+    table = read_parquet(path)
     if "family" not in table:
         table.insert(0, "family", path.parent.name)
     if "model" not in table:

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rnnatlas.io import write_json, write_parquet
+from rnnatlas.io import read_parquet, read_table, write_json, write_parquet
 from rnnatlas.step import Job
 
 log = logging.getLogger("rnnatlas")
@@ -37,12 +37,11 @@ def read_mnist_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(index int64 [N], images uint8 [N, 28, 28]) of a sequential-MNIST split file (columns
     `index` and `image`, a list of 784 pixels 0..255 per digit, row-major)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the MNIST data (rule mnist_data)")
-    table = pq.read_table(path)
+    table = read_table(path)
     missing = [c for c in ("index", "image") if c not in table.column_names]
     if missing:
         raise ValueError(f"{path}: column(s) {missing} missing; an MNIST split holds index, image")
@@ -62,12 +61,11 @@ def read_mnist_images(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def read_text8_text(path: Path, limit: int | None = None) -> np.ndarray:
     """The input symbols (int64) of a text8 split file, its observations concatenated in file
     order (column `source`, a list of symbols per observation); the first `limit` only."""
-    import pyarrow.parquet as pq
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the text8 data (rule text8_data)")
-    table = pq.read_table(path, columns=["source"])
+    table = read_table(path, columns=["source"])
     symbols = table.column("source").combine_chunks().flatten().to_numpy(zero_copy_only=False)
     joined = symbols.astype(np.int64)
     return joined if limit is None else joined[:limit]
@@ -264,5 +262,5 @@ def figures(job: Job) -> None:
     """Rule memory_figures: the signature figures of every family and the memory-area table."""
     from rnnatlas.papers.memory.figures import draw_all
 
-    tables = pd.concat([pd.read_parquet(path) for path in job.input], ignore_index=True)
+    tables = pd.concat([read_parquet(path) for path in job.input], ignore_index=True)
     draw_all(tables, job.output.png, job.output.svg, job.output.table)

@@ -42,7 +42,7 @@ from rnnatlas.analysis.attractors import (
 )
 from rnnatlas.analysis.dimension import intrinsic_dimension, participation_ratio
 from rnnatlas.analysis.separability import knn_accuracy
-from rnnatlas.io import read_json, write_json, write_parquet
+from rnnatlas.io import read_json, read_parquet, write_json, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -430,7 +430,7 @@ def read_dynamics_files(runs: Sequence[Mapping[str, Path]]) -> dict:
         seed = position if seed is None else seed
         summaries[seed] = summary
         for key, name in files.items():
-            tables[key].append(pd.read_parquet(run[name]).assign(seed=seed))
+            tables[key].append(read_parquet(run[name]).assign(seed=seed))
     out = {key: pd.concat(frames, ignore_index=True) for key, frames in tables.items() if frames}
     out["summaries"] = summaries
     return out

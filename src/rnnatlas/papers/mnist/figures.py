@@ -9,6 +9,7 @@ import pandas as pd
 
 from rnnatlas.analysis.accuracy_curves import summarise_variants
 from rnnatlas.figures import style
+from rnnatlas.io import read_parquet
 
 VARIANT_COLORS = {"cut": "#d95f02", "hidden": "#1b9e77", "extended": "#7570b3"}
 VARIANT_LABELS = {
@@ -217,12 +218,12 @@ def draw_all(
             "of mnist.seeds as the attractor seed"
         )
     position = list(summaries).index(attractor_seed)
-    trajectories = pd.read_parquet(dynamics[position]["trajectories"])
+    trajectories = read_parquet(dynamics[position]["trajectories"])
     chosen = summaries[attractor_seed]
-    paths = accuracy_vs_n(pd.read_parquet(variants), out_dir)
-    paths += tsne_panels(pd.read_parquet(tsne), pd.read_parquet(separability), out_dir)
+    paths = accuracy_vs_n(read_parquet(variants), out_dir)
+    paths += tsne_panels(read_parquet(tsne), read_parquet(separability), out_dir)
     paths += lyapunov_before_after(tables["lyapunov"], out_dir)
     paths += attractor_trajectories(trajectories, chosen, out_dir)
-    paths += dimension_by_step(pd.read_parquet(dimension), chosen.get("attractor_twonn"), out_dir)
+    paths += dimension_by_step(read_parquet(dimension), chosen.get("attractor_twonn"), out_dir)
     paths += phase_decoding(tables["phase"], out_dir)
     return paths

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from rnnatlas.analysis.accuracy_curves import full_length_accuracy
+from rnnatlas.io import read_parquet
 from rnnatlas.papers.mnist.claims import registry
 from rnnatlas.papers.mnist.data import VARIANT_DEFINITIONS
 from rnnatlas.papers.mnist.dynamics import read_dynamics_files
@@ -83,7 +84,6 @@ def mnist_section(
 
 def dynamics_table(dynamics: Mapping):
     """One row per network: λ_max before/after, its attractors, their dimension, phase."""
-    import pandas as pd
 
     phase = dynamics["phase"]
     rows = []
@@ -111,9 +111,9 @@ def section(job: Job) -> None:
     """Rule mnist_section: the sequential-MNIST claims and section of the report."""
     dynamics = [job.input.get(key) for key in DYNAMICS_KEYS]  # one file per network each
     tables = {
-        "variants": pd.read_parquet(job.input.variants),
-        "separability": pd.read_parquet(job.input.separability),
-        "dimension": pd.read_parquet(job.input.dimension),
+        "variants": read_parquet(job.input.variants),
+        "separability": read_parquet(job.input.separability),
+        "dimension": read_parquet(job.input.dimension),
         "dynamics": read_dynamics_files(
             [dict(zip(DYNAMICS_KEYS, files, strict=True)) for files in zip(*dynamics, strict=True)]
         ),

@@ -29,7 +29,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
-from rnnatlas.io import atomic_path, read_json, write_json, write_parquet
+from rnnatlas.io import (
+    PARQUET_OPTIONS,
+    atomic_path,
+    read_json,
+    read_table,
+    write_json,
+    write_parquet,
+)
 from rnnatlas.papers.mnist.data import CLASSES, COLUMNS, ROWS, VARIANTS
 from rnnatlas.step import Job
 
@@ -122,7 +129,7 @@ def _write_split(path: Path, index, labels, images) -> None:
         }
     )
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, **PARQUET_OPTIONS)
 
 
 def read_split(path: Path, split: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -133,7 +140,7 @@ def read_split(path: Path, split: str | None = None) -> tuple[np.ndarray, np.nda
     path = Path(path) if split is None else Path(path) / f"{split}.parquet"
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the data with mnist_steps.data_step")
-    table = pq.read_table(path)
+    table = read_table(path)
     missing = [c for c in ("index", "label", "image") if c not in table.column_names]
     if missing:
         raise ValueError(

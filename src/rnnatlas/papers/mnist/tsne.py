@@ -12,11 +12,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
 
 from rnnatlas import states
 from rnnatlas.analysis.separability import separability_by_step, tsne
-from rnnatlas.io import write_parquet
+from rnnatlas.io import read_table, write_parquet
 
 log = logging.getLogger("rnnatlas")
 
@@ -24,7 +23,7 @@ log = logging.getLogger("rnnatlas")
 def state_cube(path: Path, state: str = "h0") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(sequence ids [N], labels [N], states [N, T, units]) from a states file of equal lengths."""
     index, X = states.state_matrix(path, state)
-    targets = pq.read_table(path, columns=["target"]).column("target").to_numpy()
+    targets = read_table(path, columns=["target"]).column("target").to_numpy()
     lengths = index.groupby("sequence_id", sort=False).size()
     if lengths.nunique() != 1:
         raise ValueError(f"{path}: sequences of different lengths; expected one length for all")

@@ -26,7 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from rnnatlas.download import file_sha256
-from rnnatlas.io import atomic_path, read_json, write_json
+from rnnatlas.io import PARQUET_OPTIONS, atomic_path, read_json, read_table, write_json
 from rnnatlas.papers.text8 import autocomplete as ac
 from rnnatlas.papers.text8 import data as text8
 
@@ -221,7 +221,7 @@ def _write_split(
 ) -> None:
     with (
         atomic_path(path) as tmp,
-        pq.ParquetWriter(tmp, SCHEMA, compression="zstd") as writer,
+        pq.ParquetWriter(tmp, SCHEMA, **PARQUET_OPTIONS) as writer,
     ):
         for begin in tqdm(
             range(0, len(indices), WRITE_BATCH),
@@ -314,7 +314,7 @@ def read_split(path: Path, card: Mapping) -> Text8Split:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: build the data with the text8 data step")
-    table = pq.read_table(path)
+    table = read_table(path)
     missing = [c for c in SPLIT_COLUMNS if c not in table.column_names]
     if missing:
         raise ValueError(

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from rnnatlas.io import read_json
+from rnnatlas.io import read_json, read_parquet
 from rnnatlas.papers.text8 import figures as figures_text8
 from rnnatlas.papers.text8 import reference as ref
 from rnnatlas.papers.text8.claims import count_padding_setting, registry
@@ -68,7 +68,7 @@ def load_tables(paths: Mapping) -> dict:
             for path in files:
                 if not path.exists():
                     raise FileNotFoundError(f"text8 {key} table {path} is missing")
-            frames = [pd.read_parquet(p) for p in files]
+            frames = [read_parquet(p) for p in files]
             tables[key] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
             if key == "demo" and "model" not in tables[key]:
                 raise ValueError(
@@ -81,7 +81,7 @@ def load_tables(paths: Mapping) -> dict:
                 if isinstance(value, Mapping)
                 else ((_history_model(p), p) for p in _paths(value))
             )
-            tables[key] = {str(model): pd.read_parquet(path) for model, path in items}
+            tables[key] = {str(model): read_parquet(path) for model, path in items}
         elif key == "card":
             tables[key] = read_json(value, "rule text8_data writes it")
         else:

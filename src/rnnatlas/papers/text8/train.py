@@ -65,7 +65,7 @@ log = logging.getLogger("rnnatlas")
 
 SPLITS = ("train", "valid", "test")
 SPEC_KEYS = ("kind", "units", "steps", "eval_every", "eval_batches", "checkpoint_steps")
-SPEC_DEFAULTS = {"batch": 64, "lr": 1e-3}
+SPEC_DEFAULTS = {"batch": 64, "lr": 1e-3, "compile_cell": False}
 HISTORY_COLUMNS = ("step", "train_loss", "valid_loss", "seconds")
 EVAL_BATCH = 16  # the author's quantitative test batch (count_padding depends on it)
 OUTPUT_KEYS = ("model", "card", "history", "metrics", "checkpoints")
@@ -103,6 +103,10 @@ def check_spec(spec: Mapping) -> dict:
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
         raise ValueError(f"spec.lr must be a positive number, got {lr!r}")
     checked["lr"] = float(lr)
+    if not isinstance(checked["compile_cell"], bool):
+        raise ValueError(
+            f"spec.compile_cell must be true or false, got {checked['compile_cell']!r}"
+        )
     steps = []
     for value in checked["checkpoint_steps"]:
         if isinstance(value, bool) or int(value) != value or not 0 <= value <= checked["steps"]:
@@ -142,7 +146,8 @@ def train_step(
     spec: kind ("gru", "lstm", "nlstm"), units, steps (optimizer steps), eval_every (steps per
     history row), eval_batches (validation batches per row, the first ones of valid.parquet in
     file order; null: all), checkpoint_steps (weights kept for analyses across training; 0 and
-    `steps` are always kept), batch (64), lr (0.001).
+    `steps` are always kept), batch (64), lr (0.001), compile_cell (false: torch.compile the
+    Nested LSTM's step, see benchmarks/text8_gpu_runbook.py).
     outputs: "model" (model.pt, the state dict, loads with weights_only=True), "card"
     (model.json: kind "autocomplete", the cell and hyperparameters), "history" (history.parquet:
     step; train_loss, the mean batch loss since the previous row; valid_loss, the masked
@@ -167,6 +172,8 @@ def train_step(
     model = AutocompleteModel(
         spec["kind"], spec["units"], classes=len(card["vocabulary"]), symbols=len(card["symbols"])
     ).to(device)
+    if spec["compile_cell"]:  # the same numbers within float tolerance: not part of the identity
+        model.compile_cells()
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
     optimizer = torch.optim.Adam(trainable, lr=spec["lr"])
     identity = _run_identity(model, spec, seed, train.sha256())
