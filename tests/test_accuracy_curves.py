@@ -19,7 +19,7 @@ def _table():
             rows.append({"seed": seed, "variant": "cut", "n": n, "accuracy": 0.1 + n / 40 + offset})
             rows.append({"seed": seed, "variant": "hidden", "n": n, "accuracy": 0.9 + offset})
             rows.append({"seed": seed, "variant": "extended", "n": n, "accuracy": 0.9 - n / 100})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).assign(n_test=1000)
 
 
 def test_summary_means_and_sd():
@@ -36,12 +36,18 @@ def test_gap_between_hidden_and_cut_by_hand():
     assert result["mean_gap"] == pytest.approx(0.8 - 14 / 40)
     assert result["min_gap"] == pytest.approx(0.8 - 27 / 40)
     assert result["share_hidden_ahead"] == 1.0
-    assert result["share_hidden_not_behind"] == 1.0
-    behind = _table()
-    behind.loc[(behind["variant"] == "cut") & (behind["n"] == 27), "accuracy"] = 0.95
-    share = length_versus_information(behind)["share_hidden_not_behind"]
-    assert share == pytest.approx(26 / 27)  # n = 27 of both networks is behind
+    assert result["behind_beyond_noise"] == []
     assert result["networks"] == 2
+    # network 0 at n = 26 behind by 1 pp: inside the noise of 1,000 test digits
+    # (SE = sqrt((0.9 * 0.1 + 0.91 * 0.09) / 1000) = 1.31 pp); at n = 27 behind by 5 pp: beyond
+    behind = _table()
+    cut = behind["variant"] == "cut"
+    behind.loc[cut & (behind["n"] == 26) & (behind["seed"] == 0), "accuracy"] = 0.91
+    behind.loc[cut & (behind["n"] == 27) & (behind["seed"] == 0), "accuracy"] = 0.95
+    result = length_versus_information(behind)
+    assert [(s, n) for s, n, _ in result["behind_beyond_noise"]] == [(0, 27)]
+    assert result["min_network_gap"] == pytest.approx(-0.05)
+    assert result["min_network_gap_at"] == (0, 27)
     with pytest.raises(ValueError, match="'cut'"):
         length_versus_information(_table().query("variant != 'cut'"))
 

@@ -149,6 +149,8 @@ def test_scores_accumulate_over_batches():
         )
     summary = scores.summary()
     assert summary["cross_entropy"] == pytest.approx((CE_A + CE_B) / 2, abs=1e-12)
+    # two sequences: sd = |CE_A - CE_B| / sqrt(2), over sqrt(2) sequences
+    assert summary["cross_entropy_se"] == pytest.approx(abs(CE_A - CE_B) / 2, abs=1e-12)
     # top-1 of RANKED: A 3, 2, 3 -> 1 right; B 1, 2, 3, 2 -> 2 right
     assert summary["accuracy"] == pytest.approx(3 / 7)
     assert (summary["sequences"], summary["characters"]) == (2, 7)

@@ -292,14 +292,38 @@ def test_built_teachers_agree_with_statements():
     assert 0.4 < (second_ones == 3).mean() < 0.6  # 300 sentences: sd 0.03
 
 
-def test_juven_split_sizes_leave_test_one_object_sentences_outside_training():
+def _expected_singles(singles: int, wanted: int) -> float:
+    """Expected one-object sentences among `wanted` accepted draws, by dynamic programming over
+    the number k already drawn (independent of the sampler): the next accepted sentence is
+    one-object with probability q(k) / (q(k) + 1), q(k) = (singles - k) / singles (a repeated
+    two-object sentence is negligible among millions)."""
+    distribution = np.zeros(wanted + 1)
+    distribution[0] = 1.0
+    for _ in range(wanted):
+        k = np.arange(wanted + 1)
+        q = np.clip((singles - k) / singles, 0, None)
+        single = q / (q + 1)
+        moved = np.zeros_like(distribution)
+        moved[1:] += (distribution * single)[:-1]
+        moved += distribution * (1 - single)
+        distribution = moved
+    return float((np.arange(wanted + 1) * distribution).sum())
+
+
+def test_juven_split_sizes_follow_his_rejection_sampling():
     from rnnatlas.papers.csl.data import CSLGrammar, build_corpus, juven_split_sizes
 
-    sizes = juven_split_sizes(CSLGrammar(4))
-    # 688 one-object sentences: 500 train, the 188 left for the test split
-    assert sizes == {"train": (500, 500), "test": (188, 812), "validation": (0, 0)}
-    assert juven_split_sizes(CSLGrammar(50))["test"] == (500, 500)
-    assert juven_split_sizes(CSLGrammar(3))["test"] == (16, 984)
+    center = CSLGrammar(4, center=True)  # 880 one-object sentences
+    drawn = np.array([juven_split_sizes(center, seed=seed)["train"][0] for seed in range(300)])
+    expected = _expected_singles(880, 1000)
+    assert 410 < expected < 425  # about 417 of 1,000, as his script gives
+    assert abs(drawn.mean() - expected) < 3 * drawn.std() / np.sqrt(len(drawn))
+    sizes = juven_split_sizes(CSLGrammar(4), seed=0)
+    assert sum(sizes["train"]) == sum(sizes["test"]) == 1000 and sizes["validation"] == (0, 0)
+    assert sizes["train"][0] + sizes["test"][0] <= 688  # test one-object sentences are new
+    assert sizes == juven_split_sizes(CSLGrammar(4), seed=0)  # seeded
     splits = build_corpus(4, seed=0, **sizes)
     assert not set(splits["train"]["sentence_id"]) & set(splits["test"]["sentence_id"])
     assert len(splits["validation"]) == 0 and len(splits["test"]) == 1000
+    with pytest.raises(ValueError, match="cannot all differ"):
+        juven_split_sizes(CSLGrammar(3), 300_000, 1000)

@@ -82,7 +82,7 @@ def test_corpus_job_under_juven_protocol(tmp_path):
     spec = {**CORPUS, "protocol": "juven", "totals": [40, 40]}
     run_job(make_job("csl_corpus", output=files, params={"corpus": spec}))
     card = json.loads(files["card"].read_text())
-    sizes = juven_split_sizes(CSLGrammar(3), 40, 40)
+    sizes = juven_split_sizes(CSLGrammar(3), 40, 40, seed=CORPUS["seed"])
     assert card["dataset"] == "csl-n3-juven" and card["protocol"] == "juven"
     assert card["config"]["train"] == list(sizes["train"])
     assert card["splits"]["test"]["total"] == sum(sizes["test"])
@@ -118,16 +118,19 @@ def test_train_esn_job_writes_what_the_training_computes(corpus, tmp_path):
 
 def test_collect_job_gathers_and_summarises(tmp_path):
     metrics = []
-    for seed, error in enumerate([0.1, 0.3]):
+    for seed, (error, protocol) in enumerate(
+        [(0.1, "variengien"), (0.3, "variengien"), (0.9, "juven")]
+    ):
         path = tmp_path / f"m{seed}.json"
         path.write_text(json.dumps({"model": "esn", "n_objects": 4, "seed": seed,
-                                    "valid_error": error}))  # fmt: skip
+                                    "valid_error": error, "protocol": protocol}))  # fmt: skip
         metrics.append(path)
     out = {"runs": tmp_path / "runs.parquet", "summary": tmp_path / "summary.parquet"}
     run_job(make_job("csl_collect", input=metrics, output=out))
     runs = pd.read_parquet(out["runs"])
-    assert runs["seed"].tolist() == [0, 1] and runs["valid_error"].tolist() == [0.1, 0.3]
-    summary = pd.read_parquet(out["summary"]).iloc[0]
+    assert runs["seed"].tolist() == [0, 1, 2] and runs["valid_error"].tolist() == [0.1, 0.3, 0.9]
+    # the protocols are summarised apart, never pooled
+    summary = pd.read_parquet(out["summary"]).set_index("protocol").loc["variengien"]
     assert summary["valid_error_mean"] == pytest.approx(0.2)
     assert summary["valid_error_std"] == pytest.approx(0.1414213562373095)
     assert summary["n_runs"] == 2

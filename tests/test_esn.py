@@ -202,3 +202,19 @@ def test_module_round_trip(weights, sentences):
     assert torch.equal(rebuilt(inputs), module(inputs))
     assert card["hyperparameters"]["config"]["spectral_radius"] == 1.1
     np.testing.assert_array_equal(module.reservoir_weights().W, weights.W)
+
+
+def test_juvens_reservoir_has_dense_uniform_inputs_and_no_bias():
+    from rnnatlas.models.esn import ESNConfig, ReservoirWeights, build_reservoir
+
+    cfg = ESNConfig(units=200, input_density=1.0, input_distribution="uniform", bias=False)
+    weights = ReservoirWeights.from_reservoir(build_reservoir(cfg, input_dim=12))
+    assert np.all(weights.bias == 0) and np.count_nonzero(weights.Win) == 200 * 12
+    assert np.abs(weights.Win).max() < 1 and len(np.unique(np.abs(weights.Win))) > 1000
+    # U(-1, 1): mean 0, variance 1/3 over 2,400 entries (SE of the variance ~0.006)
+    assert abs(weights.Win.mean()) < 0.05 and abs(weights.Win.var() - 1 / 3) < 0.03
+    # Variengien's: +-1 entries at density 0.1, and a bias column
+    paper = ReservoirWeights.from_reservoir(build_reservoir(ESNConfig(units=200), input_dim=12))
+    assert set(np.unique(np.abs(paper.Win))) <= {0.0, 1.0} and np.any(paper.bias != 0)
+    with pytest.raises(ValueError, match="input_distribution must be one of"):
+        build_reservoir(ESNConfig(units=10, input_distribution="normal"), input_dim=2)

@@ -11,6 +11,7 @@ import pytest
 
 from rnnatlas.papers.memory import figures as fig
 from rnnatlas.papers.memory import section
+from rnnatlas.report.html import Assets
 
 matplotlib.use("Agg")
 
@@ -229,7 +230,8 @@ def test_load_tables_and_section(tmp_path, drawn):
     assert tables["capacity"]["units"] == 40
     figures = drawn[0]
     report_dir = figures.parent / "report"
-    page = section.memory_section(_config(), tables, sorted(figures.iterdir()), report_dir)
+    shown = Assets(report_dir / "memory" / "figures", report_dir)
+    page = section.memory_section(_config(), tables, sorted(figures.iterdir()), shown)
     for text in (
         "one logistic decoder per lag k = 0..8",
         "t − k from the state at t",
@@ -248,10 +250,14 @@ def test_load_tables_and_section(tmp_path, drawn):
         "<h3>Memory areas</h3>",
         "3.280",
         "n-gram windows versus the recurrent models",
-        f"../{figures.name}/memory_lowrank.svg",
-        "data:image/png;base64,",
+        "<a href='memory/figures/memory_lowrank.svg'>SVG</a>",
+        "<img src='memory/figures/memory_lowrank.png'",
+        "drawn from <code>results/analysis/memory/FAMILY/MODEL.parquet</code>",
     ):
         assert text in page, text
+    # the figures are copied into the report folder, never inlined
+    assert "data:image" not in page
+    assert (report_dir / "memory" / "figures" / "memory_lowrank.svg").exists()
 
 
 def test_load_tables_reads_names_from_paths_and_fails_clearly(tmp_path):
@@ -275,4 +281,4 @@ def test_load_tables_reads_names_from_paths_and_fails_clearly(tmp_path):
 def test_section_refuses_a_missing_figure(tmp_path):
     # a section never silently leaves out a figure its rule declared
     with pytest.raises(FileNotFoundError, match="one declared file ending in .memory_csl.png."):
-        section.memory_section({"scale": "ci"}, {}, [], tmp_path / "report")
+        section.memory_section({"scale": "ci"}, {}, [], Assets(tmp_path / "f", tmp_path))

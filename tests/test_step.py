@@ -41,20 +41,25 @@ def test_report_assembles_the_sections_in_order(tmp_path):
     for name, verdict in (("one", "reproduced"), ("two", "not reproduced")):
         claims = tmp_path / name / "claims.json"
         claims.parent.mkdir()
-        record = {"id": f"{name}.x", "what": "w", "paper_value": 1, "value": 2, "tolerance": None,
-                  "unit": "", "verdict": verdict, "scale": "ci", "checkable_at": [],
-                  "detail": "", "source": ""}  # fmt: skip
+        record = {"id": f"{name}.x", "kind": "claim", "alias_of": None, "what": "w",
+                  "paper_value": 1, "value": 2, "tolerance": None, "unit": "", "verdict": verdict,
+                  "scale": "ci", "checkable_at": [], "detail": "", "source": ""}  # fmt: skip
         claims.write_text(json.dumps([record]))
         section = tmp_path / name / "section.html"
-        section.write_text(f"<section id='{name}'>{name.upper()} BODY</section>")
+        section.write_text(
+            f"<section id='{name}'>\n<h2>Paper {name}</h2>{name.upper()} BODY</section>"
+        )
         inputs["claims"].append(claims)
         inputs["sections"].append(section)
     out = {"html": tmp_path / "index.html", "claims": tmp_path / "claims.json"}
     run_job(make_job("report", inputs, out, params={"scale": "ci"}, log=tmp_path / "log.txt"))
     page = out["html"].read_text()
+    # summary, contents and claims first, then the sections in order
+    assert page.index("Summary") < page.index("claims-table") < page.index("ONE BODY")
     assert page.index("ONE BODY") < page.index("TWO BODY")
-    assert "1 reproduced" in page and "1 not reproduced" in page
-    assert [c["id"] for c in json.loads(out["claims"].read_text())] == ["one.x", "two.x"]
+    assert "<a href='#one'>Paper one</a>" in page and "<a href='#two'>Paper two</a>" in page
+    records = json.loads(out["claims"].read_text())
+    assert [(c["id"], c["section"]) for c in records] == [("one.x", "one"), ("two.x", "two")]
 
 
 def test_a_failing_step_says_why_in_one_line_and_logs_the_traceback(tmp_path):
@@ -89,12 +94,14 @@ def test_a_section_checks_its_claims_and_wraps_its_body(tmp_path):
     presets = {"ci": config, "paper": {"scale": "paper", "big": True, "small": True}}
     job = make_job(
         "toy_section",
-        output={"claims": tmp_path / "toy/claims.json", "html": tmp_path / "toy/section.html"},
+        output={"claims": tmp_path / "toy/claims.json", "html": tmp_path / "toy/section.html",
+                "figures": tmp_path / "toy/figures"},
         params={"config": config, "presets": presets, "title": "Toy & al.",
                 "page": "results/report/index.html"},
     )  # fmt: skip
     records = write_section(job, [claim("small", "small"), claim("big", "big")], {"count": 3}, "B")
-    assert [(r["verdict"], r["value"]) for r in records] == [(REPRODUCED, 3), (NOT_CHECKED, None)]
+    # not checkable here: our value is still shown, without a verdict
+    assert [(r["verdict"], r["value"]) for r in records] == [(REPRODUCED, 3), (NOT_CHECKED, 3)]
     assert records[1]["detail"] == "no big" and records[1]["checkable_at"] == ["paper"]
     assert json.loads(job.output.claims.read_text()) == records
     html = job.output.html.read_text()

@@ -11,6 +11,7 @@ import pytest
 
 from rnnatlas.papers.text8 import figures as fig
 from rnnatlas.papers.text8 import section
+from rnnatlas.report.html import Assets
 
 matplotlib.use("Agg")
 
@@ -196,7 +197,8 @@ def test_load_tables_and_section(tmp_path):
     plt.close(heat)
     (figures / "connectivity_explorer.html").write_text("<html></html>")
     report_dir = tmp_path / "report"
-    page = section.text8_section(_config(), tables, sorted(figures.iterdir()), report_dir)
+    shown = Assets(report_dir / "text8" / "figures", report_dir)
+    page = section.text8_section(_config(), tables, sorted(figures.iterdir()), shown)
     expected = (
         "gensim&#x27;s Wikipedia excerpt",  # the card
         "123,456",
@@ -210,8 +212,8 @@ def test_load_tables_and_section(tmp_path):
         "142.22",  # epochs: 2000 * 64 / 900
         "2.1170",  # test table
         "count_padding is false",
-        '<img src="data:image/png;base64',
-        "../figures/text8/connectivity_explorer.html",
+        "<img src='text8/figures/text8/test_table.png'",
+        "<a href='text8/figures/text8/connectivity_explorer.html'>",
         "squared norm",
         "Autocomplete demo",
         "party <span class='prob'>0.20</span>",
@@ -220,8 +222,10 @@ def test_load_tables_and_section(tmp_path):
         assert text in page, text
     # our dense layer: 32 units x 1026 classes + 1026 biases
     assert f"{32 * 1026 + 1026:,}" in page
-    # every figure is embedded (test table, letters known, training curves, connectivity)
-    assert page.count("<img") == 4
+    # every figure is shown from the report folder (test table, letters known, training curves,
+    # connectivity), the explorer beside them
+    assert page.count("<img") == 4 and "data:image" not in page
+    assert (report_dir / "text8/figures/text8/connectivity_explorer.html").exists()
     # letters table: paper row of the GRU and ours at 0 letters (k=1: 150 + 40 = 190 / 1000)
     assert "<td>16.5</td>" in page and "<td>19.0</td>" in page
 
@@ -229,7 +233,7 @@ def test_load_tables_and_section(tmp_path):
 def test_section_refuses_a_missing_figure(tmp_path):
     # a section never silently leaves out a figure its rule declared
     with pytest.raises(FileNotFoundError, match="one declared file ending in .test_table.html."):
-        section.text8_section(_config(), {}, [], tmp_path / "report")
+        section.text8_section(_config(), {}, [], Assets(tmp_path / "f", tmp_path))
 
 
 def test_demo_without_model_column_is_refused(tmp_path):

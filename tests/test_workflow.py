@@ -36,3 +36,25 @@ def test_bad_config_stops_before_any_job(tmp_path):
     assert done.returncode != 0
     assert "threads: 0 is below the minimum; expected an integer, >= 1" in done.stdout + done.stderr
     assert not (tmp_path / "results").exists()
+
+
+def test_report_captions_are_valid_restructuredtext():
+    # snakemake --report renders every caption with docutils: a stray |word| is an undefined
+    # substitution there ("Undefined substitution referenced")
+    import io
+
+    import docutils.core
+
+    for caption in sorted((ROOT / "workflow" / "report").glob("*.rst")):
+        warnings = io.StringIO()
+        docutils.core.publish_doctree(
+            caption.read_text(),
+            settings_overrides={"warning_stream": warnings, "report_level": 2},
+        )
+        assert warnings.getvalue() == "", f"{caption.name}: {warnings.getvalue()}"
+    bad = ROOT / "workflow" / "report" / "units.rst"
+    warnings = io.StringIO()
+    docutils.core.publish_doctree(
+        "the summed |delta| of the units", settings_overrides={"warning_stream": warnings}
+    )
+    assert "Undefined substitution" in warnings.getvalue() and bad.exists()  # it does catch one

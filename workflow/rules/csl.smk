@@ -376,6 +376,8 @@ rule csl_section:
     output:
         claims="results/report/csl/claims.json",
         html="results/report/csl/section.html",
+        # the figures it shows, copied beside the page: the report folder moves as a whole
+        figures=directory("results/report/csl/figures"),
     log:
         "logs/report/csl.log",
     conda:

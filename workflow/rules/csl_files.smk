@@ -6,6 +6,13 @@ CSL = config["csl"]
 SUFFIX = "-center" if CSL["corpus"]["center"] else ""
 
 
+# Juven's protocol: his grammar (with "center" when csl.juven.center) and his reservoir
+JUVEN_SUFFIX = "-center" if CSL["juven"]["center"] else ""
+
+
+JUVEN_MODEL = CSL["juven"]["model"]
+
+
 ESN_MODELS = [n for n, m in CSL["models"].items() if m["kind"] == "esn"]
 
 
@@ -14,7 +21,9 @@ LSTM_MODELS = [n for n, m in CSL["models"].items() if m["kind"] == "lstm"]
 
 def dataset_name(n_objects, juven=False):
     """csl-n{N}[-center][-juven]: -juven follows Juven & Hinaut's protocol (their numbers)."""
-    return f"csl-n{n_objects}{SUFFIX}" + ("-juven" if juven else "")
+    if juven:
+        return f"csl-n{n_objects}{JUVEN_SUFFIX}-juven"
+    return f"csl-n{n_objects}{SUFFIX}"
 
 
 MAIN_DATASET = dataset_name(CSL["corpus"]["n_objects"])
@@ -77,20 +86,10 @@ def csl_metric_files():
         for model, seeds in CSL["objects"]["seeds"].items()
         for seed in seeds
     }
-    # Juven & Hinaut's reference numbers: their protocol, ESNs with a readout trained at END
-    juven_models = [
-        model
-        for model in CSL["compare"]["models"]
-        if CSL["models"][model]["kind"] == "esn"
-        and CSL["models"][model]["train_at"] == "end"
-    ]
+    # Juven & Hinaut's reference numbers: their protocol and their reservoir (csl.juven.model)
+    runs |= {(JUVEN_DATASET, JUVEN_MODEL, seed) for seed in CSL["compare"]["seeds"]}
     runs |= {
-        (JUVEN_DATASET, model, seed)
-        for model in juven_models
-        for seed in CSL["compare"]["seeds"]
-    }
-    runs |= {
-        (dataset_name(n, juven=True), "esn", seed)
+        (dataset_name(n, juven=True), JUVEN_MODEL, seed)
         for n in CSL["objects"]["values"]
         for seed in CSL["objects"]["seeds"].get("esn", [])
     }

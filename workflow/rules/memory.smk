@@ -110,6 +110,8 @@ rule memory_section:
     output:
         claims="results/report/memory/claims.json",
         html="results/report/memory/section.html",
+        # the figures it shows, copied beside the page: the report folder moves as a whole
+        figures=directory("results/report/memory/figures"),
     log:
         "logs/report/memory.log",
     conda:

@@ -247,6 +247,8 @@ rule mnist_section:
     output:
         claims="results/report/mnist/claims.json",
         html="results/report/mnist/section.html",
+        # the figures it shows, copied beside the page: the report folder moves as a whole
+        figures=directory("results/report/mnist/figures"),
     log:
         "logs/report/mnist.log",
     conda:

@@ -217,6 +217,8 @@ rule text8_section:
     output:
         claims="results/report/text8/claims.json",
         html="results/report/text8/section.html",
+        # the figures it shows, copied beside the page: the report folder moves as a whole
+        figures=directory("results/report/text8/figures"),
     log:
         "logs/report/text8.log",
     conda:

@@ -58,6 +58,9 @@ class ESNConfig:
     input_density: float = 0.1
     bias: bool = True
     seed: int = 0
+    # Win's entries: "bernoulli" (+-1, Variengien & Hinaut's) or "uniform" (U(-1, 1), Juven &
+    # Hinaut's own code)
+    input_distribution: str = "bernoulli"
 
 
 def _dense(matrix: Any) -> np.ndarray:
@@ -80,21 +83,31 @@ def _spectral_radius(W: np.ndarray) -> float:
     return radius
 
 
+INPUT_DISTRIBUTIONS = {"bernoulli": mat_gen.bernoulli, "uniform": mat_gen.uniform}
+
+
 def build_reservoir(cfg: ESNConfig, input_dim: int) -> Reservoir:
     """An initialised reservoirpy Reservoir with the paper's weight distributions.
 
     W: reservoirpy's normal, connectivity cfg.density, rescaled to cfg.spectral_radius (exactly,
-    see `_spectral_radius`). Win: +-1 Bernoulli over (units, input_dim + 1), connectivity
-    cfg.input_density, times cfg.input_scaling; its first column is the bias (Win [1; u]),
-    zeroed when cfg.bias is False. All randomness comes from np.random.default_rng(cfg.seed),
-    so one config always gives one reservoir.
+    see `_spectral_radius`). Win: +-1 Bernoulli (or U(-1, 1) with cfg.input_distribution
+    "uniform") over (units, input_dim + 1), connectivity cfg.input_density, times
+    cfg.input_scaling; its first column is the bias (Win [1; u]), zeroed when cfg.bias is False.
+    All randomness comes from np.random.default_rng(cfg.seed), so one config always gives one
+    reservoir.
     """
     if input_dim < 1:
         raise ValueError(f"build_reservoir: input_dim must be >= 1, got {input_dim}")
+    draw = INPUT_DISTRIBUTIONS.get(cfg.input_distribution)
+    if draw is None:
+        raise ValueError(
+            f"build_reservoir: input_distribution must be one of {sorted(INPUT_DISTRIBUTIONS)}, "
+            f"got {cfg.input_distribution!r}"
+        )
     w_rng, win_rng, node_rng = np.random.default_rng(cfg.seed).spawn(3)
     W = _dense(mat_gen.normal(cfg.units, cfg.units, connectivity=cfg.density, seed=w_rng))
     W *= cfg.spectral_radius / _spectral_radius(W)
-    Win_with_bias = mat_gen.bernoulli(
+    Win_with_bias = draw(
         cfg.units,
         input_dim + 1,
         connectivity=cfg.input_density,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rnnatlas.io import atomic_path, write_json
 from rnnatlas.report.claims import Claim, check_all
+from rnnatlas.report.html import Assets
 from rnnatlas.step import Job
 
 
@@ -15,6 +16,11 @@ def page_dir(job: Job) -> Path:
     """The folder of the report page (`params.page`) the section is assembled into: its links
     are relative to it."""
     return Path(job.params.page).parent
+
+
+def assets(job: Job) -> Assets:
+    """Where the section's figures are copied (`output.figures`, inside the report folder)."""
+    return Assets(job.output.figures, page_dir(job))
 
 
 def write_section(job: Job, claims: Sequence[Claim], tables: object, body: str) -> list[dict]:

@@ -13,7 +13,9 @@ def report(job: Job) -> None:
         raise ValueError("rule report: one claims.json and one section.html per paper")
     claims = []
     for path in job.input.claims:
-        claims += read_json(path, "its paper's <paper>_section rule writes it")
+        # results/report/<paper>/claims.json: the section a record belongs to, for the filters
+        records = read_json(path, "its paper's <paper>_section rule writes it")
+        claims += [{**record, "section": path.parent.name} for record in records]
     sections = [path.read_text() for path in job.input.sections]
     write_json(job.output.claims, claims)
     with atomic_path(job.output.html) as tmp:

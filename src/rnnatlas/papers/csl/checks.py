@@ -25,6 +25,7 @@ def config_problems(config: Mapping) -> list[str]:
     check("csl.objects.seeds", csl["objects"]["seeds"])
     check("csl.states.models", csl["states"]["models"])
     check("csl.esn_units.model", [csl["esn_units"]["model"]], kind="esn")
+    check("csl.juven.model", [csl["juven"]["model"]], kind="esn")
     check("csl.esn_sentences.model", [csl["esn_sentences"]["model"]], kind="esn")
     check("csl.rssviz.models", csl["rssviz"]["models"])
     check("csl.rssviz.hyperparameters.model", [csl["rssviz"]["hyperparameters"]["model"]], "esn")
@@ -38,6 +39,12 @@ def config_problems(config: Mapping) -> list[str]:
     for key in ("train", "test", "validation"):
         if sum(corpus[key]) == 0:
             problems.append(f"csl.corpus.{key}: needs at least one sentence, got {corpus[key]}")
+    juven_model = csl["models"].get(csl["juven"]["model"], {})
+    if juven_model.get("kind") == "esn" and juven_model.get("train_at") != "end":
+        problems.append(
+            f"csl.juven.model: {csl['juven']['model']!r} trains its readout at every word; "
+            "Juven's protocol trains it at the end of each sentence (train_at: end)"
+        )
     largest = max(csl["esn_sentences"]["values"])
     if largest > csl["juven"]["train_sentences"]:
         problems.append(

@@ -422,19 +422,38 @@ def _split_ids(
 
 
 def juven_split_sizes(
-    grammar: CSLGrammar, train_sentences: int = 1000, test_sentences: int = 1000
+    grammar: CSLGrammar, train_sentences: int = 1000, test_sentences: int = 1000, seed: int = 0
 ) -> dict[str, tuple[int, int]]:
-    """(one-object, two-object) split sizes that follow Juven & Hinaut's own protocol.
+    """(one-object, two-object) split sizes drawn as Juven & Hinaut's own script draws them.
 
-    Their script draws each sentence as one-object or two-object with probability 1/2 (we take
-    the expected half), never repeats a sentence, and draws test sentences outside the training
-    set, so the test split can only hold the one-object sentences training left over (188 of
-    688 at 4 objects); the rest of the test split is two-object. No validation split.
+    Their script (sentence_grounding_test.py) draws each sentence as one-object or two-object
+    with probability 1/2, then a sentence of that kind uniformly, and rejects and redraws it if
+    it was drawn before (test sentences also avoid the training set). A repeated one-object
+    sentence is common (688 or 880 of them at 4 objects), so the splits hold fewer one-object
+    sentences than half: about 417 of 1,000 training sentences with "center" (880). The
+    sentences themselves are then drawn uniformly by `build_corpus`, as the accepted ones are
+    uniform over those not yet used; only the counts come from this simulation, seeded by `seed`.
     """
-    train_one = min(train_sentences // 2, grammar.one_object_count)
-    train = (train_one, train_sentences - train_one)
-    test_one = min(test_sentences // 2, grammar.one_object_count - train_one)
-    return {"train": train, "test": (test_one, test_sentences - test_one), "validation": (0, 0)}
+    rng = np.random.default_rng(seed)
+    singles, pairs = grammar.one_object_count, grammar.two_object_count
+    if train_sentences + test_sentences > singles + pairs:
+        raise ValueError(
+            f"{grammar.name} has {singles + pairs:,} sentences; {train_sentences} training and "
+            f"{test_sentences} test sentences cannot all differ"
+        )
+    used_single = used_pair = 0
+    sizes = {}
+    for name, wanted in (("train", train_sentences), ("test", test_sentences)):
+        single = pair = 0
+        while single + pair < wanted:
+            if rng.random() < 0.5:  # a one-object sentence, kept if it was not drawn before
+                if rng.random() < (singles - used_single) / singles:
+                    single, used_single = single + 1, used_single + 1
+            elif rng.random() < (pairs - used_pair) / pairs:
+                pair, used_pair = pair + 1, used_pair + 1
+        sizes[name] = (single, pair)
+    sizes["validation"] = (0, 0)
+    return sizes
 
 
 def corpus_card(

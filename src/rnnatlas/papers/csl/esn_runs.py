@@ -35,6 +35,7 @@ def esn_config(spec: Mapping, seed: int, units: int | None = None) -> ESNConfig:
         input_density=float(spec["input_density"]),
         bias=bool(spec["bias"]),
         seed=int(seed),
+        input_distribution=str(spec.get("input_distribution", "bernoulli")),
     )
 
 

@@ -54,7 +54,7 @@ def errors_vs_objects(runs: pd.DataFrame, out_dir: Path) -> list[Path]:
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.8))
     juven = {**reference.JUVEN_OBJECTS, 4: reference.JUVEN_MAIN["esn"]}
-    juven_runs = runs[(runs["protocol"] == "juven") & (runs["model"] == "esn")]
+    juven_runs = runs[runs["protocol"] == "juven"]  # csl.juven.model, the only ESN run there
     runs = runs[runs["protocol"] == "variengien"]
     for ax, (column, _) in zip(axes[:2], ERRORS, strict=True):
         if len(juven_runs):

@@ -37,7 +37,7 @@ def corpus_step(
     from rnnatlas.papers.csl.data import CSLGrammar, build_corpus, corpus_card, juven_split_sizes
 
     if protocol == "juven":  # Juven & Hinaut's own draws replace the given split sizes
-        sizes = juven_split_sizes(CSLGrammar(n_objects, center=center), *totals)
+        sizes = juven_split_sizes(CSLGrammar(n_objects, center=center), *totals, seed=seed)
         train, test, validation = sizes["train"], sizes["test"], sizes["validation"]
     config = {
         "protocol": protocol,
@@ -208,7 +208,8 @@ def collect_step(metrics_files: Sequence[Path], out_runs: Path, out_summary: Pat
     """Gather per-run metrics.json into one table and its mean ± sd per (dataset, model)."""
     runs = pd.DataFrame([read_json(p, "rule csl_train_* writes it") for p in metrics_files])
     write_parquet(out_runs, runs)
-    write_parquet(out_summary, summarise(runs, ["n_objects", "model"]))
+    # one row per protocol too: Variengien's and Juven's corpora and decoding are not pooled
+    write_parquet(out_summary, summarise(runs, ["protocol", "n_objects", "model"]))
     return runs
 
 

@@ -17,8 +17,9 @@ import pandas as pd
 from rnnatlas.io import read_json, read_parquet
 from rnnatlas.papers.memory import figures as figures_memory
 from rnnatlas.papers.memory.claims import registry
-from rnnatlas.report.html import figure, pick
-from rnnatlas.report.section import page_dir, write_section
+from rnnatlas.papers.memory.observations import ngram_versus_recurrent
+from rnnatlas.report.html import Assets, pick
+from rnnatlas.report.section import assets, write_section
 from rnnatlas.step import Job
 
 FIGURES = (
@@ -29,6 +30,7 @@ FIGURES = (
     ("memory_lowrank", "Low-rank RNN: the state in the bases of U and V, against the full state"),
 )
 CAPACITY_KEYS = ("ours", "reservoirpy")
+SIGNATURE_TABLES = "results/analysis/memory/FAMILY/MODEL.parquet"
 AREA_FRAGMENT = "memory_area.html"
 
 
@@ -149,7 +151,7 @@ def capacity_line(capacity: Mapping | None) -> str:
 
 
 def memory_section(
-    config: Mapping, tables: Mapping, figures: Sequence[Path], report_dir: Path
+    config: Mapping, tables: Mapping, figures: Sequence[Path], assets: Assets
 ) -> str:
     """The HTML of the memory-signature section; `figures`: the rule's declared figure files
     (the area table comes from the tables, else from the declared memory_area.html)."""
@@ -158,7 +160,7 @@ def memory_section(
         capacity_line(tables.get("capacity")),
     ]
     for name, title in FIGURES:
-        parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
+        parts.append(assets.figure(pick(figures, f"{name}.png"), title, SIGNATURE_TABLES))
     signatures = tables.get("signatures")
     area = ""
     if signatures is not None and len(signatures):
@@ -166,7 +168,7 @@ def memory_section(
     else:
         area = pick(figures, AREA_FRAGMENT).read_text()
     if area:
-        parts += ["<h3>Memory areas</h3>", area]
+        parts += ["<h3>Memory areas</h3>", area, ngram_versus_recurrent(tables, config)]
     return "\n".join(p for p in parts if p)
 
 
@@ -174,6 +176,5 @@ def section(job: Job) -> None:
     """Rule memory_section: the memory-signature claims and section of the report."""
     tables = load_tables({"signatures": job.input.signatures, "capacity": job.input.capacity})
     config = job.params.config
-    report_dir = page_dir(job)
-    body = memory_section(config, tables, job.input.figures, report_dir)
+    body = memory_section(config, tables, job.input.figures, assets(job))
     write_section(job, registry(), tables, body)

@@ -13,20 +13,28 @@ from rnnatlas.io import read_parquet
 from rnnatlas.papers.mnist.claims import registry
 from rnnatlas.papers.mnist.data import VARIANT_DEFINITIONS
 from rnnatlas.papers.mnist.dynamics import read_dynamics_files
-from rnnatlas.report.html import figure, pick
-from rnnatlas.report.section import page_dir, write_section
+from rnnatlas.report.html import Assets, pick
+from rnnatlas.report.section import assets, write_section
 from rnnatlas.step import Job
 
-FIGURES = (
-    ("accuracy_vs_n", "Accuracy versus n rows for the three variants"),
-    ("tsne", "t-SNE of the hidden states at three steps"),
+FIGURES = (  # name, title, the table it is drawn from
+    (
+        "accuracy_vs_n",
+        "Accuracy versus n rows for the three variants",
+        "results/experiments/mnist/variants.parquet",
+    ),
+    ("tsne", "t-SNE of the hidden states at three steps", "results/analysis/mnist/tsne/"),
 )
 DYNAMICS_FIGURES = (
-    ("lyapunov", "Largest Lyapunov exponent across training"),
-    ("attractors", "The autonomous dynamics from the row-28 states (PCA)"),
-    ("dimension", "Intrinsic dimension of the states per step"),
-    ("phase", "The digit decoded from the phase on the attractor"),
-)
+    ("lyapunov", "Largest Lyapunov exponent across training",
+     "results/analysis/mnist/dynamics/seedS/lyapunov.parquet"),
+    ("attractors", "The autonomous dynamics from the row-28 states (PCA)",
+     "results/analysis/mnist/dynamics/seedS/attractors.parquet"),
+    ("dimension", "Intrinsic dimension of the states per step",
+     "results/analysis/mnist/dimension.parquet"),
+    ("phase", "The digit decoded from the phase on the attractor",
+     "results/analysis/mnist/dynamics/seedS/phase.parquet"),
+)  # fmt: skip
 DYNAMICS_KEYS = ("summary", "lyapunov", "attractor_sets", "attractors", "phase")  # rule inputs
 DYNAMICS_METHOD = (
     "Autonomous map h ← tanh(W h + b) (zero input, b = both biases). Lyapunov: QR method on "
@@ -42,9 +50,7 @@ DYNAMICS_METHOD = (
 )
 
 
-def mnist_section(
-    config: Mapping, tables: Mapping, figures: Sequence[Path], report_dir: Path
-) -> str:
+def mnist_section(config: Mapping, tables: Mapping, figures: Sequence[Path], assets: Assets) -> str:
     """The HTML of the section; `figures`: the rule's declared figure files."""
     mnist = config["mnist"]
     model = mnist["model"]
@@ -67,8 +73,8 @@ def mnist_section(
             f"<p>Full 28-row test accuracy: {100 * mean:.2f} ± {100 * sd:.2f} % "
             f"({count} networks).</p>"
         )
-    for name, title in FIGURES:
-        parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
+    for name, title, table in FIGURES:
+        parts.append(assets.figure(pick(figures, f"{name}.png"), title, table))
     separability = tables.get("separability")
     if separability is not None:
         parts.append(separability.to_html(index=False, float_format=lambda v: f"{v:.3f}", border=0))
@@ -76,8 +82,8 @@ def mnist_section(
     if dynamics:
         parts.append("<h3>Autonomous dynamics</h3>")
         parts.append(f"<p>{html.escape(DYNAMICS_METHOD)}</p>")
-        for name, title in DYNAMICS_FIGURES:
-            parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
+        for name, title, table in DYNAMICS_FIGURES:
+            parts.append(assets.figure(pick(figures, f"{name}.png"), title, table))
         parts.append(dynamics_table(dynamics).to_html(index=False, border=0))
     return "\n".join(parts)
 
@@ -119,6 +125,5 @@ def section(job: Job) -> None:
         ),
     }
     config = job.params.config
-    report_dir = page_dir(job)
-    body = mnist_section(config, tables, job.input.figures, report_dir)
+    body = mnist_section(config, tables, job.input.figures, assets(job))
     write_section(job, registry(), tables, body)

@@ -190,11 +190,14 @@ class AutocompleteScores:
             self.counts[count_padding].append(letters_known_counts(letters, hits))
 
     def summary(self) -> dict:
-        """cross_entropy (mean of per-sequence means), accuracy, sequences, characters."""
+        """cross_entropy (mean of per-sequence means) and its standard error over the sequences
+        (cross_entropy_se), accuracy, sequences, characters."""
         losses = np.concatenate(self.sequence_losses) if self.sequence_losses else np.zeros(0)
         scored = losses[~np.isnan(losses)]
+        spread = scored.std(ddof=1) / np.sqrt(scored.size) if scored.size > 1 else float("nan")
         return {
             "cross_entropy": float(scored.mean()) if scored.size else float("nan"),
+            "cross_entropy_se": float(spread),
             "accuracy": self.right / self.characters if self.characters else float("nan"),
             "sequences": int(losses.size),
             "sequences_scored": int(scored.size),

@@ -18,16 +18,19 @@ from rnnatlas.io import read_json, read_parquet
 from rnnatlas.papers.text8 import figures as figures_text8
 from rnnatlas.papers.text8 import reference as ref
 from rnnatlas.papers.text8.claims import count_padding_setting, registry
-from rnnatlas.report.html import figure, pick, rel
-from rnnatlas.report.section import page_dir, write_section
+from rnnatlas.report.html import Assets, pick
+from rnnatlas.report.section import assets, write_section
 from rnnatlas.step import Job
 
 TABLE_KEYS = ("test", "letters", "demo")  # Parquet tables, one file or one per model
-FIGURES = (
-    ("test_table", "Test cross-entropy and accuracy, ours beside the paper's"),
-    ("letters_known", "Accuracy given letters known (ours solid, the paper dashed)"),
-    ("training_curves", "Training and validation loss (ticks: the paper's final losses)"),
-)
+FIGURES = (  # name, title, the table it is drawn from
+    ("test_table", "Test cross-entropy and accuracy, ours beside the paper's",
+     "results/experiments/text8/MODEL/test_metrics.parquet"),
+    ("letters_known", "Accuracy given letters known (ours solid, the paper dashed)",
+     "results/experiments/text8/MODEL/letters_known.parquet"),
+    ("training_curves", "Training and validation loss (ticks: the paper's final losses)",
+     "results/models/DATASET/MODEL/seedS/history.parquet"),
+)  # fmt: skip
 EXPLORER = "connectivity_explorer.html"
 CONNECTIVITY = "connectivity.png"
 
@@ -228,9 +231,7 @@ def letters_table(letters: pd.DataFrame, count_padding: bool) -> str:
     return f"<table><tr><th colspan='9'>letters known</th></tr>{head}{''.join(rows)}</table>"
 
 
-def text8_section(
-    config: Mapping, tables: Mapping, figures: Sequence[Path], report_dir: Path
-) -> str:
+def text8_section(config: Mapping, tables: Mapping, figures: Sequence[Path], assets: Assets) -> str:
     """The HTML of the text8 section; `figures`: the rule's declared figure files."""
     text8 = config["text8"]
     model = text8.get("model", {})
@@ -275,8 +276,8 @@ def text8_section(
             + "</p>"
         )
         parts.append(letters_table(letters, count_padding))
-    for name, title in FIGURES:
-        parts.append(figure(pick(figures, f"{name}.png"), title, report_dir))
+    for name, title, table in FIGURES:
+        parts.append(assets.figure(pick(figures, f"{name}.png"), title, table))
     parts.append("<h3>Connectivity</h3>")
     connectivity = text8.get("connectivity", {})
     squared = connectivity.get("squared")
@@ -287,16 +288,16 @@ def text8_section(
             "divided by its maximum over the inputs.</p>"
         )
     parts.append(
-        figure(
+        assets.figure(
             pick(figures, CONNECTIVITY),
             "Connectivity of every input character to the target word's logit, one panel per model",
-            report_dir,
+            "results/analysis/text8/connectivity.parquet",
         )
     )
     explorer = Path(tables.get("explorer") or pick(figures, EXPLORER))
     if explorer.exists():
         parts.append(
-            f"<p><a href='{rel(explorer, report_dir)}'>Interactive connectivity explorer</a> "
+            f"<p><a href='{assets.link(explorer)}'>Interactive connectivity explorer</a> "
             "(hover a character for its connectivity and the top-3 words; click to pin).</p>"
         )
     demo = tables.get("demo")
@@ -323,6 +324,5 @@ def section(job: Job) -> None:
         }
     )
     config = job.params.config
-    report_dir = page_dir(job)
-    body = text8_section(config, tables, job.input.figures, report_dir)
+    body = text8_section(config, tables, job.input.figures, assets(job))
     write_section(job, registry(), tables, body)
