@@ -269,6 +269,22 @@ def _dynamics_tables(lam_after=(0.001, -0.002), cycles=(2, 2), twonn=1.0, phase=
     }
 
 
+def _dimension(at_28=3.8):
+    return pd.DataFrame({"t": [5, 27, 27], "method": ["twonn", "twonn", "participation_ratio"],
+                         "dimension": [3.5, at_28, 4.4]})  # fmt: skip
+
+
+def test_clusters_then_compression(config):
+    # row 28: k-NN 0.9 (chance 0.1), TwoNN 3.8; attractors 1.0 and 1.0 -> compressed
+    mnist = {**_mnist_tables(), "dynamics": _dynamics_tables(), "dimension": _dimension()}
+    got = _by_id(_check_mnist(config, mnist))["mnist.dimension.clusters_then_compression"]
+    assert got["verdict"] == REPRODUCED and "TwoNN 3.80" in got["value"]
+    # the attractors (1.0) are not below row 28's dimension (0.9): no compression
+    mnist["dimension"] = _dimension(at_28=0.9)
+    got = _by_id(_check_mnist(config, mnist))["mnist.dimension.clusters_then_compression"]
+    assert got["verdict"] == NOT_REPRODUCED and "(0 of 2)" in got["detail"]
+
+
 def test_mnist_dynamics_claims_on_hand_made_tables(config):
     mnist = {**_mnist_tables(), "dynamics": _dynamics_tables()}
     got = _by_id(_check_mnist(config, mnist))

@@ -17,6 +17,7 @@ IDS = [
     "memory.ngram.sanity.n5",
     "memory.capacity.reservoirpy_agreement",
     "memory.lowrank.bases_diverge",
+    "memory.layers.history_in_every_layer",
 ]
 
 
@@ -285,3 +286,22 @@ def test_orderings_wait_for_trained_models():
     assert got["memory.lowrank.bases_diverge"]["verdict"] == NOT_CHECKED
     assert "mnist.model.epochs is 2" in got["memory.lowrank.bases_diverge"]["detail"]
     assert got["memory.ngram.sanity.n3"]["verdict"] == REPRODUCED  # the method check runs
+
+
+# ---- history in the layers -----------------------------------------------------------------------
+
+
+def test_history_in_every_layer():
+    # _text8(): each model's h0 holds only the current character (0.3 at lag 0 against chance
+    # 0.18, nothing after); h1 keeps 4-5 lags -> the h0 layers carry no history: not reproduced
+    got = _check(_config(), _results(*_text8()))["memory.layers.history_in_every_layer"]
+    assert got["verdict"] == NOT_REPRODUCED
+    assert "GRU h0: 0" in got["value"] and "LSTM h1: 4" in got["value"]
+    assert got["detail"].endswith("Without history: GRU h0, LSTM h0")
+    # every layer remembering two characters back: reproduced
+    parts = [signature("text8", m, s, [0.9, 0.8, 0.7], 0.18)
+             for m in ("gru", "lstm") for s in ("h0", "h1")]  # fmt: skip
+    got = _check(_config(), _results(*parts))["memory.layers.history_in_every_layer"]
+    assert got["verdict"] == REPRODUCED and "GRU h0: 2" in got["value"]
+    got = _check(_config(), _results(*_mnist([0.5], [0.4])))["memory.layers.history_in_every_layer"]
+    assert got["verdict"] == NOT_CHECKED

@@ -299,5 +299,49 @@ def _bases() -> Claim:
     )
 
 
+def _layers() -> Claim:
+    def evaluate(results, config):
+        from rnnatlas.analysis.memory_signature import signature_area
+
+        rows = family_rows(results, config, "text8")
+        rows = rows[rows["state"].astype(str).str.fullmatch(r"h\d+")] if len(rows) else rows
+        models = [m for m in figures_memory.ordered_models(rows["model"]) if
+                  figures_memory.ngram_order(m) is None] if len(rows) else []  # fmt: skip
+        if not models:
+            return Outcome(None, NOT_CHECKED, detail="no recurrent text8 memory tables")
+        lengths = {}
+        for (model, state), part in rows[rows["model"].isin(models)].groupby(["model", "state"]):
+            lengths[(model, state)] = signature_area(part)["memory_length"]
+        empty = [k for k, v in lengths.items() if pd.isna(v) or v < 1]
+        value = "; ".join(
+            f"{figures_memory.label(m, s)}: {'none' if pd.isna(n) else n}"
+            for (m, s), n in sorted(lengths.items())
+        )
+        detail = (
+            "memory length (the last lag whose accuracy is more than "
+            f"{figures_memory.ABOVE_CHANCE} above the majority chance) of every layer's h of "
+            "each recurrent text8 model; criterion (ours, a reading of 'history encoded in the "
+            "layers'): every layer keeps at least one past character beyond the one just read"
+            + (
+                f". Without history: {', '.join(figures_memory.label(*k) for k in empty)}"
+                if empty
+                else ""
+            )  # fmt: skip
+        )
+        return Outcome(value, NOT_REPRODUCED if empty else REPRODUCED, detail=detail)
+
+    return Claim(
+        id="memory.layers.history_in_every_layer",
+        paper=PAPER,
+        what="the input history of a character-level (grapheme) model is encoded in its layers: "
+        "every layer's state keeps past characters",
+        paper_value="history encoded in the layers",
+        unit="memory length (lags)",
+        source=ABSTRACT + "; the criterion is ours",
+        requires=_text8_trained,
+        evaluate=evaluate,
+    )
+
+
 def registry() -> list[Claim]:
-    return [*(_ngram_sanity(n) for n in NGRAM_ORDERS), _capacity(), _bases()]
+    return [*(_ngram_sanity(n) for n in NGRAM_ORDERS), _capacity(), _bases(), _layers()]

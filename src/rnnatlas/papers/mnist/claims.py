@@ -307,6 +307,50 @@ def _low_dimensional_attractor() -> Claim:
     )
 
 
+def _clusters_then_compression() -> Claim:
+    def evaluate(results, config):
+        dynamics = _dynamics(results)
+        dimension = _mnist(results).get("dimension")
+        separability = _mnist(results).get("separability")
+        if not dynamics or dimension is None or separability is None:
+            return Outcome(None, NOT_CHECKED, detail="needs the dynamics, dimension and "
+                           "separability tables")  # fmt: skip
+        row = dimension[(dimension["t"] == 27) & (dimension["method"] == "twonn")]
+        at_28 = separability[separability["step"] == 27]
+        if row.empty or at_28.empty:
+            return Outcome(None, NOT_CHECKED, detail="no TwoNN or k-NN at row 28 (t = 27)")
+        before = float(row["dimension"].iloc[0])
+        knn, chance = float(at_28["knn_accuracy"].iloc[0]), float(at_28["chance"].iloc[0])
+        after = [s["attractor_twonn"] for s in dynamics["summaries"].values()]
+        clusters = knn >= 2 * chance
+        compressed = sum(a < before for a in after)
+        ok = clusters and compressed > len(after) / 2
+        value = (
+            f"row 28: digits in clusters (k-NN {100 * knn:.1f} %, chance {100 * chance:.0f} %), "
+            f"TwoNN {before:.2f}; on the attractor: TwoNN " + ", ".join(f"{a:.2f}" for a in after)
+        )
+        detail = (
+            "TwoNN intrinsic dimension of the row-28 states (the dimension table's network) and "
+            "of each network's attractor; criterion (ours): the digits form clusters at row 28 "
+            "(k-NN accuracy at least twice chance) and most networks' attractors have a lower "
+            f"dimension than the row-28 states ({compressed} of {len(after)})"
+        )
+        return Outcome(value, REPRODUCED if ok else NOT_REPRODUCED, detail=detail)
+
+    return Claim(
+        id="mnist.dimension.clusters_then_compression",
+        paper=MNIST_PAPER,
+        what="the digit information is first kept as multi-dimensional clusters (row 28), then "
+        "compressed onto a lower-dimensional attractor",
+        paper_value="clusters, then compression",
+        unit="intrinsic dimension",
+        source="[text] slides",
+        requires=_trained,
+        evaluate=evaluate,
+        competence=_competent,
+    )
+
+
 def _digit_as_phase() -> Claim:
     def evaluate(results, config):
         from scipy.stats import binomtest
@@ -366,5 +410,6 @@ def registry() -> list[Claim]:
         _lyapunov_after_training(),
         _two_limit_cycles(),
         _low_dimensional_attractor(),
+        _clusters_then_compression(),
         _digit_as_phase(),
     ]
