@@ -32,6 +32,23 @@ def color(model: str) -> str:
     return MODEL_COLORS.get(model, "#444444")
 
 
+def legend_below(ax, ncol: int = 3, fontsize: float = 8) -> None:
+    """The axes' legend under it, outside the data (with a constrained or tight layout)."""
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, frameon=False,
+              fontsize=fontsize)  # fmt: skip
+
+
+def percent_symlog(ax) -> None:
+    """A y axis for error rates that reach exactly 0: linear below 1 %, logarithmic above, with
+    ticks at 1-2-(3)-5 of every decade labelled in plain numbers (not only the decades)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter
+
+    ax.set_yscale("symlog", linthresh=1.0)
+    ticks = [0, 0.5, 1, 2, 3, 5, 10, 20, 30, 50, 100]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
 def declared_folders(
     files: Sequence[Path], names: Sequence[str] | None = None, exts: Sequence[str] = ("png", "svg")
 ) -> dict[str, Path]:

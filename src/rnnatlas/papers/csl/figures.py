@@ -91,7 +91,7 @@ def esn_sweep(frame: pd.DataFrame, out_dir: Path, sweep: str) -> list[Path]:
         _paper_points(ax, points, which, PAPER_LABEL)
         ax.set_title(title)
         ax.set_xlabel(xlabel)
-        ax.set_yscale("symlog", linthresh=1.0)  # errors reach exactly 0: linear below 1 %
+        style.percent_symlog(ax)  # errors reach exactly 0: linear below 1 %
     axes[1].legend(frameon=False, loc="upper right", fontsize=9)
     fig.suptitle(f"ESN error versus {xlabel} (4 objects, Juven's protocol, mean ± sd over seeds)")
     return style.save(fig, out_dir, f"esn_vs_{sweep}")
@@ -122,7 +122,7 @@ def learning_curves(histories: Mapping[str, list[pd.DataFrame]], out_dir: Path) 
     axes[1].set_xlabel("training sentences seen")
     axes[1].set_title("online ESN: validation error (%)")
     for ax, has in zip(axes, drew, strict=True):
-        ax.set_yscale("symlog", linthresh=1.0)  # errors reach exactly 0: linear below 1 %
+        style.percent_symlog(ax)  # errors reach exactly 0: linear below 1 %
         if has:
             ax.legend(frameon=False, fontsize=8)
         else:

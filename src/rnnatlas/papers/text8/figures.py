@@ -145,7 +145,7 @@ def test_table(
         ax.set_ylabel(label)
         top = np.nanmax(np.concatenate([ours.to_numpy(float), paper.to_numpy(float)]))
         ax.set_ylim(0, 1.15 * top if np.isfinite(top) and top > 0 else 1)
-        ax.legend(fontsize=8, loc="lower right")
+        style.legend_below(ax, ncol=2)
     fig.suptitle("text8 autocomplete: test table, ours (solid) vs Madsen 2019 (hatched)")
     paths = style.save(fig, Path(out_dir), name)
     html_path = Path(out_dir) / f"{name}.html" if html_path is None else Path(html_path)
@@ -215,8 +215,8 @@ def letters_known(
     left.set_ylabel("accuracy (%)")
     left.set_title("top-1: ours (solid) vs the paper (dashed)", fontsize=10)
     right.set_title("ours: top-1 / top-2 / top-3 (lighter)", fontsize=10)
-    left.legend(fontsize=7, ncol=2, loc="lower right")
-    right.legend(fontsize=6.5, ncol=3, loc="lower right")
+    style.legend_below(left, ncol=2, fontsize=7)
+    style.legend_below(right, ncol=3, fontsize=6.5)
     padding = (
         "count_padding=true: padded positions of the test batches counted, as the author's run"
         if count_padding
@@ -263,7 +263,7 @@ def training_curves(
         ax.plot([], [], ls="", marker="_", ms=14, mew=3, color="black", label=PAPER_STEPS_LABEL)
         ax.set_xlabel("optimizer step")
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7.5, loc="upper right")
+        style.legend_below(ax, ncol=2, fontsize=7.5)
     axes[0].set_ylabel("masked cross-entropy (nats)")
     fig.suptitle("Training curves; ticks at the right edge: the paper's final losses", fontsize=11)
     return style.save(fig, out_dir, name)
