@@ -88,24 +88,35 @@ def clauses(table: pd.DataFrame, title: str, out_dir: Path, name: str) -> list[P
 def outputs(
     table: pd.DataFrame, labels: Sequence[str], title: str, out_dir: Path, name: str
 ) -> list[Path]:
-    """One panel per chosen output unit, inferno over -0.3..1.3, its histogram underneath."""
+    """One panel per chosen output unit, inferno over the paper's -0.3..1.3 widened to the
+    activations' 1st-99th percentiles (a readout's outputs leave that range), its histogram
+    underneath with the paper's range marked."""
     import matplotlib.pyplot as plt
 
     points = fitted(table)
-    fig, axes = plt.subplots(2, len(labels), figsize=(5.2 * len(labels), 7.4),
-                             gridspec_kw={"height_ratios": [4, 1.2]}, squeeze=False)  # fmt: skip
-    low, high = ACTIVATION_RANGE
+    fig, axes = plt.subplots(2, len(labels), figsize=(5.6 * len(labels), 7.4),
+                             gridspec_kw={"height_ratios": [4, 1.2]}, squeeze=False,
+                             layout="constrained")  # fmt: skip
     for k, label in enumerate(labels):
         ax, hist = axes[0, k], axes[1, k]
         values = points[label].to_numpy()
+        low = min(ACTIVATION_RANGE[0], float(np.percentile(values, 1)))
+        high = max(ACTIVATION_RANGE[1], float(np.percentile(values, 99)))
         order = np.argsort(values)  # strongest activations drawn on top
         sc = ax.scatter(points["x"].to_numpy()[order], points["y"].to_numpy()[order],
                         c=values[order], cmap="inferno", vmin=low, vmax=high, s=8,
                         linewidths=0)  # fmt: skip
         _axes(ax, f"output {label}")
-        fig.colorbar(sc, ax=ax, shrink=0.8, label="activation")
+        below, above = bool(values.min() < low), bool(values.max() > high)
+        beyond = {(True, True): "both", (True, False): "min", (False, True): "max"}.get(
+            (below, above), "neither"
+        )
+        fig.colorbar(sc, ax=ax, shrink=0.8, label="activation", extend=beyond)
         bins = np.linspace(min(low, values.min()), max(high, values.max()), 40)
         hist.hist(values, bins=bins, color="#555555")
+        hist.axvspan(*ACTIVATION_RANGE, color="#f0a030", alpha=0.2, lw=0,
+                     label="the paper's colour range")  # fmt: skip
+        hist.legend(fontsize=7, frameon=False)
         hist.set_xlabel(f"activation of {label}")
         hist.set_ylabel("states")
     fig.suptitle(f"{title}: states colored by output activation")
@@ -120,13 +131,18 @@ def error_map(table: pd.DataFrame, title: str, out_dir: Path, name: str) -> list
     ax.scatter(background["x"], background["y"], **BACKGROUND)
     final = table[(table["role"] == "fit") & table["final"]]
     cmap = plt.get_cmap("tab10")
-    for code in range(9):
+    counts = final["error_class"].value_counts()
+    # the most frequent class (usually all correct) first and faint, the rare errors on top
+    for rank, code in enumerate(sorted(counts.index, key=lambda c: -counts[c])):
         part = final[final["error_class"] == code]
-        if len(part):
-            ax.scatter(part["x"], part["y"], s=16, color=cmap(code), zorder=3,
-                       label=f"{code}: {error_class_name(code)} ({len(part)})")  # fmt: skip
+        ax.scatter(part["x"], part["y"], s=10 if rank == 0 else 20, color=cmap(int(code)),
+                   alpha=0.35 if rank == 0 else 0.95, zorder=3 + rank, linewidths=0,
+                   label=f"{code}: {error_class_name(int(code))} ({len(part)})")  # fmt: skip
     _axes(ax, f"{title}: error map of the final states")
-    ax.legend(fontsize=7, title="class = obj1 score + 3 × obj2 score", title_fontsize=7)
+    ax.legend(fontsize=7, title="class = obj1 score + 3 × obj2 score", title_fontsize=7,
+              loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)  # fmt: skip
+    fig.set_size_inches(10, 6)
+    fig.tight_layout()
     return style.save(fig, out_dir, name)
 
 
