@@ -68,14 +68,21 @@ def declared_folders(
     return folders
 
 
+# A PNG wider or taller than this is drawn at a lower resolution; the SVG keeps every detail.
+MAX_PNG_PIXELS = 3200
+
+
 def save(fig, out_dir: Path, name: str) -> list[Path]:
-    """Write name.png and name.svg atomically (rnnatlas.io.atomic_path)."""
+    """Write name.png and name.svg atomically (rnnatlas.io.atomic_path); the PNG at most
+    MAX_PNG_PIXELS on its longer side."""
     paths = []
+    longest = max(fig.get_size_inches())
+    dpi = min(float(plt.rcParams["savefig.dpi"]), MAX_PNG_PIXELS / longest)
     for ext in ("png", "svg"):
         final = Path(out_dir) / f"{name}.{ext}"
         with atomic_path(final) as tmp:
             metadata = {"Date": None} if ext == "svg" else None
-            fig.savefig(tmp, format=ext, bbox_inches="tight", metadata=metadata)
+            fig.savefig(tmp, format=ext, bbox_inches="tight", metadata=metadata, dpi=dpi)
         paths.append(final)
     plt.close(fig)
     return paths
