@@ -45,12 +45,35 @@ def trajectories(table: pd.DataFrame, title: str, out_dir: Path, name: str) -> l
         label = path["sentence"].iloc[0].removeprefix("BEGIN ").removesuffix(" END")
         ax.plot(path["x"], path["y"], "-o", color=color, ms=4, lw=1.4, zorder=3, alpha=0.9,
                 label=label)  # fmt: skip
-        for _, row in path.iterrows():
-            ax.annotate(row["token"], (row["x"], row["y"]), fontsize=7, color=color, zorder=4,
-                        xytext=(3, 3), textcoords="offset points")  # fmt: skip
     _axes(ax, f"{title}: trajectories of {paths['sequence_id'].nunique()} sentences")
-    ax.legend(fontsize=7, loc="best", frameon=True)
+    style.legend_below(ax, ncol=1, fontsize=7)
+    fig.tight_layout()
+    ax.autoscale_view()  # the final limits and size, before labels are placed by display position
+    placed: list[tuple[float, float]] = []  # label anchors, in display points
+    for k, (_, path) in enumerate(paths.groupby("sequence_id", sort=False)):
+        color = colors[k % len(colors)]
+        for _, row in path.iterrows():
+            offset = _free_offset(ax, row["x"], row["y"], placed)
+            ax.annotate(row["token"], (row["x"], row["y"]), fontsize=7, color=color, zorder=4,
+                        xytext=offset, textcoords="offset points")  # fmt: skip
     return style.save(fig, out_dir, name)
+
+
+# Where a word label may sit around its point (points right/up), tried in order.
+LABEL_OFFSETS = ((3, 3), (3, -9), (-16, 3), (-16, -9), (3, 10), (3, -16))
+
+
+def _free_offset(ax, x: float, y: float, placed: list[tuple[float, float]]) -> tuple[int, int]:
+    """The first label offset whose anchor is clear of the labels already placed (about a short
+    word's width and a line's height apart), else the last one; records it in `placed`."""
+    px, py = ax.transData.transform((x, y)) * 72 / ax.figure.dpi
+    choice = LABEL_OFFSETS[-1]
+    for dx, dy in LABEL_OFFSETS:
+        if all(abs(px + dx - qx) > 18 or abs(py + dy - qy) > 8 for qx, qy in placed):
+            choice = (dx, dy)
+            break
+    placed.append((px + choice[0], py + choice[1]))
+    return choice
 
 
 def final_states(table: pd.DataFrame, title: str, out_dir: Path, name: str) -> list[Path]:
