@@ -79,9 +79,18 @@ write_conf() {
         echo "NodeName=$host CPUs=$cpus RealMemory=$memory State=UNKNOWN"
         echo "PartitionName=ci Nodes=ALL Default=YES MaxTime=INFINITE State=UP"
     } >"$conf"
-    if [ -e "$system_conf" ] && [ "$(readlink "$system_conf")" != "$conf" ]; then
-        echo "cluster.sh: $system_conf exists and is not this test's; refusing to replace it" >&2
-        exit 1
+    if [ -e "$system_conf" ] || [ -L "$system_conf" ]; then
+        local old
+        old=$(readlink "$system_conf" || true)
+        if [ -z "$old" ] || { [ -e "$old" ] && ! grep -q '^ClusterName=rnnatlas-ci$' "$old"; }; then
+            echo "cluster.sh: $system_conf exists and is not this test's; refusing to replace it" >&2
+            exit 1
+        fi
+        # an earlier test's cluster (a run killed before its teardown): stop its daemons
+        for pid_file in "$(dirname "$old")"/slurmd.pid "$(dirname "$old")"/slurmctld.pid; do
+            [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null || true
+        done
+        sleep 1
     fi
     mkdir -p "$(dirname "$system_conf")"
     ln -sfn "$conf" "$system_conf"
