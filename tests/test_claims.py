@@ -320,3 +320,24 @@ def test_mnist_dynamics_claims_on_hand_made_tables(config):
     mnist = _mnist_tables()
     got = _by_id(_check_mnist(config, mnist))
     assert got["mnist.attractors.two_limit_cycles"]["verdict"] == NOT_CHECKED
+
+
+def test_ordering_joint_and_headline_by_hand():
+    from rnnatlas.report.claims import CHECK, CLAIM, headline, joint_verdict, ordering_verdict
+
+    # 1.96 SE is the boundary: 0.0196 with SE 0.01 is inside, 0.0197 outside
+    assert ordering_verdict(0.0196, 0.01, +1) == INCONCLUSIVE
+    assert ordering_verdict(0.0197, 0.01, +1) == REPRODUCED
+    assert ordering_verdict(0.0197, 0.01, -1) == NOT_REPRODUCED
+    assert joint_verdict([REPRODUCED, INCONCLUSIVE]) == INCONCLUSIVE
+    assert joint_verdict([REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE]) == NOT_REPRODUCED
+    assert joint_verdict([REPRODUCED, REPRODUCED]) == REPRODUCED
+    records = [
+        {"kind": CLAIM, "alias_of": None, "verdict": REPRODUCED},
+        {"kind": CLAIM, "alias_of": "x", "verdict": REPRODUCED},  # the same measurement again
+        {"kind": CLAIM, "alias_of": None, "verdict": INCONCLUSIVE},
+        {"kind": CHECK, "alias_of": None, "verdict": REPRODUCED},
+    ]
+    counts = headline(records)
+    assert counts["claims"] == {REPRODUCED: 1, NOT_REPRODUCED: 0, INCONCLUSIVE: 1, NOT_CHECKED: 0}
+    assert counts["checks"][REPRODUCED] == 1 and sum(counts["checks"].values()) == 1
