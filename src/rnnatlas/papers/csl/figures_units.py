@@ -15,7 +15,6 @@ import pandas as pd
 from rnnatlas.figures import style
 from rnnatlas.papers.csl.data import GROUPS
 
-GROUP_CMAPS = {"object": "Blues", "position": "Greens", "color": "Oranges"}
 COLOR_WORDS = {"red": "#d62728", "orange": "#ff7f0e", "green": "#2ca02c", "blue": "#1f77b4"}
 MODEL_NAMES = {"esn": "ESN", "lstm": "LSTM"}
 
@@ -46,41 +45,51 @@ def pretty_label(label: str) -> str:
     return f"object {int(parts[0].removeprefix('slot')) + 1}, {parts[1]}: {parts[2]}"
 
 
-def _output_colors(labels: Sequence[str]) -> list:
-    """One color per output: the group's colormap, lighter for slot 2 ("slot1:...")."""
-    import matplotlib
-
-    colors = []
-    for label in labels:
-        slot, group, _ = (label.split(":") + ["", "", ""])[:3]
-        cmap = matplotlib.colormaps[GROUP_CMAPS.get(group, "Greys")]
-        same = [lab for lab in labels if lab.split(":")[:2] == [slot, group]]
-        position = same.index(label) / max(len(same) - 1, 1)
-        shade = 0.55 + 0.4 * position if slot == "slot0" else 0.25 + 0.25 * position
-        colors.append(cmap(shade))
-    return colors
-
-
 def winglet(table: pd.DataFrame, out_dir: Path, *, model: str, labels: Sequence[str]) -> list:
-    """|W| sorted in decreasing order, one curve per output, log y (the "winglet")."""
+    """|W| sorted in decreasing order, one curve per output, log y (the "winglet"): one panel
+    per (object slot, concept group), so each holds a handful of curves, not all 22."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    fig, ax = plt.subplots(figsize=(8.5, 4.6))
-    colors = _output_colors(labels)
-    for output, frame in table.groupby("output", sort=True):
+    def panel_of(output: int) -> tuple[str, str]:
         label = labels[output] if output < len(labels) else f"output {output}"
-        ax.plot(frame["rank"], frame["abs_weight"].clip(lower=1e-12), color=colors[output],
-                lw=1.2, label=pretty_label(label))  # fmt: skip
-    ax.set_yscale("log")
-    ax.set_xlim(0, int(table["rank"].max()))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("rank of |weight| within the output (0 = largest)")
-    ax.set_ylabel("|readout weight|")
+        slot, group, _ = (label.split(":") + ["", "", ""])[:3]
+        return slot, group
+
+    panels = sorted({panel_of(int(o)) for o in table["output"].unique()})
+    slots = sorted({slot for slot, _ in panels})
+    groups = list(dict.fromkeys(group for _, group in panels))
+    fig, axes = plt.subplots(len(slots), len(groups), figsize=(3.6 * len(groups), 2.9 * len(slots)),
+                             sharex=True, sharey=True, squeeze=False,
+                             layout="constrained")  # fmt: skip
+    palette = plt.get_cmap("tab10").colors
+    drawn: dict[tuple[str, str], int] = {}
+    for output, frame in table.groupby("output", sort=True):
+        slot, group = panel_of(int(output))
+        ax = axes[slots.index(slot), groups.index(group)]
+        k = drawn.get((slot, group), 0)
+        drawn[(slot, group)] = k + 1
+        label = labels[output] if output < len(labels) else f"output {output}"
+        ax.plot(frame["rank"], frame["abs_weight"].clip(lower=1e-12), color=palette[k % 10],
+                lw=1.2, label=label.split(":")[-1])  # fmt: skip
+    for (row, slot), (column, group) in (
+        (r, c) for r in enumerate(slots) for c in enumerate(groups)
+    ):
+        ax = axes[row, column]
+        ax.set_yscale("log")
+        ax.set_xlim(0, int(table["rank"].max()))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        number = slot.removeprefix("slot")
+        ax.set_title(f"object {int(number) + 1 if number.isdigit() else slot}: {group}",
+                     fontsize=9)  # fmt: skip
+        if (slot, group) in drawn:
+            ax.legend(frameon=False, fontsize=6.5, loc="upper right")
+        if row == len(slots) - 1:
+            ax.set_xlabel("rank of |weight| (0 = largest)")
+        if column == 0:
+            ax.set_ylabel("|readout weight|")
     source = "readout W_out" if model == "esn" else "Dense layer"
-    ax.set_title(f"{_model(model)}: sorted |weights| of the {source}, one curve per output")
-    ax.legend(frameon=False, fontsize=6.5, ncol=2, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-              title="output", title_fontsize=7)  # fmt: skip
+    fig.suptitle(f"{_model(model)}: sorted |weights| of the {source}, one curve per output")
     return style.save(fig, out_dir, "winglet")
 
 
