@@ -56,14 +56,21 @@ def write_parquet(path: str | Path, frame: pd.DataFrame) -> None:
         frame.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
 
 
-def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
-    """The Parquet file at `path` (those `columns`), its page CRCs verified where written."""
+@contextmanager
+def _parquet_errors(path: str | Path):
+    """A missing file stays FileNotFoundError; anything else pyarrow raises names the file."""
     try:
-        return pq.read_table(path, columns=columns, page_checksum_verification=True)
+        yield
     except FileNotFoundError:
         raise
     except (OSError, pa.ArrowException) as err:
         raise ValueError(f"{path}: not a readable Parquet file ({err}); write it again") from None
+
+
+def read_table(path: str | Path, columns: list[str] | None = None) -> pa.Table:
+    """The Parquet file at `path` (those `columns`), its page CRCs verified where written."""
+    with _parquet_errors(path):
+        return pq.read_table(path, columns=columns, page_checksum_verification=True)
 
 
 def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -72,25 +79,16 @@ def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataF
 
 def parquet_rows(path: str | Path) -> int:
     """Rows of a Parquet file, from its footer."""
-    try:
+    with _parquet_errors(path):
         return pq.ParquetFile(path).metadata.num_rows
-    except FileNotFoundError:
-        raise
-    except (OSError, pa.ArrowException) as err:
-        raise ValueError(f"{path}: not a readable Parquet file ({err}); write it again") from None
 
 
 def iter_parquet(
     path: str | Path, columns: list[str] | None = None, batch_rows: int = 65_536
 ) -> Iterator[pa.RecordBatch]:
     """Record batches of a Parquet file, read in row groups, their page CRCs verified."""
-    try:
-        with pq.ParquetFile(path, page_checksum_verification=True) as handle:
-            yield from handle.iter_batches(batch_size=batch_rows, columns=columns)
-    except FileNotFoundError:
-        raise
-    except (OSError, pa.ArrowException) as err:
-        raise ValueError(f"{path}: not a readable Parquet file ({err}); write it again") from None
+    with _parquet_errors(path), pq.ParquetFile(path, page_checksum_verification=True) as handle:
+        yield from handle.iter_batches(batch_size=batch_rows, columns=columns)
 
 
 def _jsonable(value):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rnnatlas.io import read_json
 from rnnatlas.papers.text8 import reference as ref
+from rnnatlas.papers.text8.claims import count_padding_setting, paper_scale
 from rnnatlas.report.claims import (
     CHECK,
     NOT_CHECKED,
@@ -97,7 +98,7 @@ def _data_count(name: str, what: str, paper: int) -> Claim:
         paper_value=paper,
         unit="count",
         source="[code/text] the author's preprocessing of text8.zip",
-        requires=_paper_scale,
+        requires=paper_scale,
         evaluate=evaluate,
     )
 
@@ -105,12 +106,6 @@ def _data_count(name: str, what: str, paper: int) -> Claim:
 def _configured(config: Mapping) -> str | None:
     text8 = config.get("text8") if isinstance(config, Mapping) else None
     return None if text8 else "the configuration has no text8 section"
-
-
-def _paper_scale(config: Mapping) -> str | None:
-    from rnnatlas.papers.text8.claims import paper_scale
-
-    return paper_scale(config)
 
 
 def _final_loss(model: str, which: str) -> Claim:
@@ -137,7 +132,7 @@ def _final_loss(model: str, which: str) -> Claim:
         paper_value=paper,
         unit="nats",
         source="[text] the article's training curves",
-        requires=_paper_scale,
+        requires=paper_scale,
         evaluate=evaluate,
     )
 
@@ -146,8 +141,6 @@ def _letters_value(model: str, letters: int, k: int) -> Claim:
     paper = ref.LETTERS_TOP1[model][letters] if k == 1 else ref.TOP3_AT_0[model]
 
     def evaluate(results, config):
-        from rnnatlas.papers.text8.claims import count_padding_setting
-
         table = _tables(results).get("letters")
         padding = count_padding_setting(config)
         if table is None or len(table) == 0:
@@ -175,7 +168,7 @@ def _letters_value(model: str, letters: int, k: int) -> Claim:
         paper_value=paper,
         unit="%",
         source=ref.LETTERS_SOURCE,
-        requires=_paper_scale,
+        requires=paper_scale,
         evaluate=evaluate,
     )
 
