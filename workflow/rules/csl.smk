@@ -14,6 +14,8 @@ rule csl_corpus:
         corpus_files("{dataset}"),
     log:
         "logs/data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/data/{dataset}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -138,6 +140,8 @@ rule csl_bag_of_words:
         "results/experiments/csl/bow.parquet",
     log:
         "logs/analysis/bow.log",
+    benchmark:
+        "results/benchmarks/analysis/bow.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -160,6 +164,8 @@ rule csl_collect:
         summary="results/experiments/csl/summary.parquet",
     log:
         "logs/analysis/collect.log",
+    benchmark:
+        "results/benchmarks/analysis/collect.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -286,6 +292,8 @@ rule csl_units:
         svg=[f"results/figures/csl/units/{{model}}/{name}.svg" for name in UNIT_FIGURES],
     log:
         "logs/analysis/units/{model}.log",
+    benchmark:
+        "results/benchmarks/analysis/units/{model}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -321,6 +329,8 @@ rule csl_figures:
         svg=[f"results/figures/csl/{name}.svg" for name in CSL_FIGURES],
     log:
         "logs/figures/csl.log",
+    benchmark:
+        "results/benchmarks/figures/csl.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -349,6 +359,8 @@ rule csl_rssviz_figures:
         html="results/figures/csl/rssviz/{model}.html",
     log:
         "logs/figures/rssviz/{model}.log",
+    benchmark:
+        "results/benchmarks/figures/rssviz/{model}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -380,6 +392,8 @@ rule csl_section:
         figures=directory("results/report/csl/figures"),
     log:
         "logs/report/csl.log",
+    benchmark:
+        "results/benchmarks/report/csl.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1

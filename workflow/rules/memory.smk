@@ -44,6 +44,8 @@ rule memory_ngram:
         "results/analysis/memory/text8/ngram{n}.parquet",
     log:
         "logs/analysis/memory/ngram{n}.log",
+    benchmark:
+        "results/benchmarks/analysis/memory/ngram{n}.tsv"
     wildcard_constraints:
         n=r"\d+",
     conda:
@@ -63,6 +65,8 @@ rule memory_capacity:
         "results/analysis/memory/capacity.json",
     log:
         "logs/analysis/memory/capacity.log",
+    benchmark:
+        "results/benchmarks/analysis/memory/capacity.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -91,6 +95,8 @@ rule memory_figures:
         table="results/figures/memory/memory_area.html",
     log:
         "logs/figures/memory.log",
+    benchmark:
+        "results/benchmarks/figures/memory.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -114,6 +120,8 @@ rule memory_section:
         figures=directory("results/report/memory/figures"),
     log:
         "logs/report/memory.log",
+    benchmark:
+        "results/benchmarks/report/memory.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1

@@ -7,6 +7,8 @@ rule mnist_download:
         **MNIST_IDX,
     log:
         "logs/data/mnist_download.log",
+    benchmark:
+        "results/benchmarks/data/mnist_download.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -26,6 +28,8 @@ rule mnist_data:
         card=f"results/data/{MNIST_DATASET}/card.json",
     log:
         "logs/data/mnist.log",
+    benchmark:
+        "results/benchmarks/data/mnist.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -110,6 +114,8 @@ rule mnist_states:
         f"results/states/{MNIST_DATASET}/{{arch}}/seed{MNIST['states']['seed']}/test.parquet",
     log:
         "logs/states/mnist_{arch}.log",
+    benchmark:
+        "results/benchmarks/states/mnist_{arch}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: config["threads"]
@@ -184,6 +190,8 @@ rule mnist_dimension:
         "results/analysis/mnist/dimension.parquet",
     log:
         "logs/analysis/mnist_dimension.log",
+    benchmark:
+        "results/benchmarks/analysis/mnist_dimension.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -220,6 +228,8 @@ rule mnist_figures:
         svg=[f"results/figures/mnist/{name}.svg" for name in MNIST_FIGURES],
     log:
         "logs/figures/mnist.log",
+    benchmark:
+        "results/benchmarks/figures/mnist.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -251,6 +261,8 @@ rule mnist_section:
         figures=directory("results/report/mnist/figures"),
     log:
         "logs/report/mnist.log",
+    benchmark:
+        "results/benchmarks/report/mnist.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1

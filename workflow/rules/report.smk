@@ -15,6 +15,8 @@ rule report:
         claims="results/report/claims.json",
     log:
         "logs/report.log",
+    benchmark:
+        "results/benchmarks/report.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1

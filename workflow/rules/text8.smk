@@ -10,6 +10,8 @@ rule text8_download:
         zip="resources/text8/text8.zip",
     log:
         "logs/data/text8_download.log",
+    benchmark:
+        "results/benchmarks/data/text8_download.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -27,6 +29,8 @@ rule text8_data:
         **TEXT8_DATA,
     log:
         "logs/data/text8.log",
+    benchmark:
+        "results/benchmarks/data/text8.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -160,6 +164,8 @@ rule text8_figures:
         table="results/figures/text8/test_table.html",
     log:
         "logs/figures/text8.log",
+    benchmark:
+        "results/benchmarks/figures/text8.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -184,6 +190,8 @@ rule text8_states:
         f"results/states/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/test.parquet",
     log:
         "logs/states/text8/{cell}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/states/text8/{cell}/seed{seed}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -221,6 +229,8 @@ rule text8_section:
         figures=directory("results/report/text8/figures"),
     log:
         "logs/report/text8.log",
+    benchmark:
+        "results/benchmarks/report/text8.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
