@@ -59,6 +59,16 @@ def report(tmp_path_factory):
         )
         inputs["claims"].append(folder / "claims.json")
         inputs["sections"].append(folder / "section.html")
+    # one recorded run (reproductions/<name>/): it judged alpha.a1 otherwise, and lacks beta
+    recorded = root / "reproductions" / "long-run"
+    recorded.mkdir(parents=True)
+    (recorded / "claims.json").write_text(json.dumps([
+        {**RECORDS["alpha"][0], "verdict": "not reproduced"}, RECORDS["alpha"][3]
+    ]))  # fmt: skip
+    (recorded / "manifest.json").write_text(json.dumps({
+        "commit": "abcdef0123456789", "finished": "2026-12-02T19:00:00", "wall_seconds": 5400.0
+    }))  # fmt: skip
+    inputs["records"] = [recorded / "claims.json", recorded / "manifest.json"]
     out = {"html": page_dir / "index.html", "claims": page_dir / "claims.json"}
     run_job(make_job("report", inputs, out, params={"scale": "ci"}))
     return page_dir
@@ -66,11 +76,26 @@ def report(tmp_path_factory):
 
 def test_the_summary_counts_claims_once_and_checks_apart(report):
     page = (report / "index.html").read_text()
-    summary = page[page.index('id="summary"') : page.index('id="claims"')]
+    summary = page[page.index('id="summary"') : page.index("<h3>Recorded runs")]
     cells = re.findall(r"<td class='num'>(\d+)</td>", summary)
     # rows alpha, beta, all; columns reproduced, not reproduced, inconclusive, not checked, total
     assert cells == ["1", "0", "1", "0", "2", "0", "1", "0", "1", "2", "1", "1", "1", "1", "4"]
     assert "1 record(s) repeat a measurement" in summary and "1 (1 reproduced)" in summary
+
+
+def test_recorded_verdicts_stand_beside_the_live_ones(report):
+    page = (report / "index.html").read_text()
+    row = {
+        claim: re.search(rf"<tr id='claim-{re.escape(claim)}'.*?</tr>", page).group(0)
+        for claim in ("alpha.a1", "beta.b1")
+    }
+    # live verdict, then the recorded run's, labelled with its name and short commit
+    assert "<td class='ok'>reproduced</td><td class='recorded'>long-run @abcdef0: <span " \
+        "class='bad'>not reproduced</span></td>" in row["alpha.a1"]  # fmt: skip
+    assert "long-run @abcdef0: <span class='skip'>not in this run</span>" in row["beta.b1"]
+    runs = page[page.index("<h3>Recorded runs") : page.index('id="claims"')]
+    # the run's row: 90 min; 1 reproduced (the check), 1 not reproduced, 0, 0
+    assert re.findall(r"<td class='num'>([^<]+)</td>", runs) == ["90 min", "1", "1", "0", "0"]
 
 
 def test_figures_live_in_the_report_folder_not_the_page(report):

@@ -25,6 +25,21 @@ def build_parser() -> argparse.ArgumentParser:
         "0..T-1, finite state values",
     )
     p.add_argument("path", type=Path)
+    p = sub.add_parser(
+        "record",
+        help="keep a finished run's claims, command, machine, package versions and wall time per "
+        "rule under reproductions/NAME (the report shows its verdicts beside the live ones)",
+    )
+    p.add_argument("name", help="the record's folder under reproductions/, e.g. the preset")
+    p.add_argument("--preset", required=True, help="the preset file the run used")
+    p.add_argument("--command", required=True, help="the command that ran, as typed")
+    p.add_argument(
+        "--log", type=Path, action="append", required=True,
+        help="Snakemake's output of the run (repeat for each invocation of a resumed run)",
+    )  # fmt: skip
+    p.add_argument("--run", type=Path, default=Path("."), help="the run's checkout (default: .)")
+    p.add_argument("--claims", type=Path, help="default: RUN/results/report/claims.json")
+    p.add_argument("--out", type=Path, help="default: ./reproductions/NAME")
     return parser
 
 
@@ -41,6 +56,14 @@ def run(args: argparse.Namespace) -> None:
         rows = next(iter(checked.values()))
         print(f"{args.path}: valid states file; {rows:,} rows; states {', '.join(checked)}")
         print(f"metadata: {metadata(args.path)}")
+    elif args.step == "record":
+        from rnnatlas.report.records import RECORDS_DIR, write_record
+
+        out = args.out or Path(RECORDS_DIR) / args.name
+        claims = args.claims or args.run / "results" / "report" / "claims.json"
+        manifest = write_record(out, args.run, claims, args.log, args.command, args.preset)
+        print(f"{out}: {manifest['jobs']} jobs, {manifest['wall_seconds'] / 60:.1f} min, "
+              f"claims {manifest['headline']['claims']}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ rule report:
     input:
         claims=expand("results/report/{paper}/claims.json", paper=PAPER_NAMES),
         sections=expand("results/report/{paper}/section.html", paper=PAPER_NAMES),
+        records=RECORDED_RUNS,
     output:
         html=report(
             REPORT_PAGE,

@@ -26,6 +26,7 @@ from rnnatlas.report.claims import (
     VERDICTS,
     headline,
 )
+from rnnatlas.report.records import RecordedRun
 
 VERDICT_CLASS = {REPRODUCED: "ok", NOT_REPRODUCED: "bad", INCONCLUSIVE: "open", NOT_CHECKED: "skip"}
 
@@ -38,7 +39,8 @@ td,th{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-alig
 th{background:#f4f4f4}.ok{color:#1a7f37;font-weight:600}.bad{color:#cf222e;font-weight:600}
 .open{color:#9a6700;font-weight:600}.skip{color:#888}.detail{color:#555;font-size:12px}
 td.num,th.num{text-align:right}.wide{overflow-x:auto}
-table.claims td:nth-child(3){min-width:16em}table.claims td:nth-child(10){min-width:22em}
+table.claims td:nth-child(3){min-width:16em}table.claims td:nth-child(11){min-width:22em}
+table.claims td.recorded{font-size:12px;white-space:nowrap}
 nav.toc{background:#f6f8fa;border:1px solid #ddd;padding:.5em 1em;margin:1em 0}
 nav.toc a{margin-right:1.2em}
 .filters label{margin-right:1em;font-size:13px}.filters select{margin-left:.3em}
@@ -152,8 +154,20 @@ def fmt(value) -> str:
     return html.escape(str(value))
 
 
-def claims_table(claims: Sequence[Mapping]) -> str:
-    """Every record, one row each; data attributes drive the page's filters."""
+def recorded_cell(claim_id: str, recorded: Sequence[RecordedRun]) -> str:
+    """The verdicts recorded runs gave this claim, each labelled with its run and commit."""
+    lines = []
+    for run in recorded:
+        verdict = run.verdicts.get(claim_id)
+        text = verdict or "not in this run"
+        style = VERDICT_CLASS[verdict] if verdict else "skip"
+        lines.append(f"{html.escape(run.label)}: <span class='{style}'>{text}</span>")
+    return f"<td class='recorded'>{'<br>'.join(lines) or '–'}</td>"
+
+
+def claims_table(claims: Sequence[Mapping], recorded: Sequence[RecordedRun] = ()) -> str:
+    """Every record, one row each, with the verdicts of the recorded runs beside the live one;
+    data attributes drive the page's filters."""
     rows = []
     for c in claims:
         verdict, kind = c["verdict"], c.get("kind", CLAIM)
@@ -173,14 +187,15 @@ def claims_table(claims: Sequence[Mapping]) -> str:
             f"<td>{fmt(c['tolerance'])}</td>"
             f"<td>{html.escape(c['unit'])}</td>"
             f"<td class='{VERDICT_CLASS[verdict]}'>{verdict}</td>"
-            f"<td>{html.escape(', '.join(c['checkable_at']))}</td>"
+            + recorded_cell(c["id"], recorded)
+            + f"<td>{html.escape(', '.join(c['checkable_at']))}</td>"
             f"<td class='detail'>{html.escape(c['detail'])}{alias_note}<br>"
             f"<i>{html.escape(c['source'])}</i></td>"
             "</tr>"
         )
     head = (
         "<thead><tr><th>id</th><th>kind</th><th>what</th><th>paper</th><th>ours</th>"
-        "<th>±tol</th><th>unit</th><th>verdict</th><th>checkable at</th>"
+        "<th>±tol</th><th>unit</th><th>verdict</th><th>recorded runs</th><th>checkable at</th>"
         "<th>detail / source</th></tr></thead>"
     )
     return f"<table class='claims' id='claims-table'>{head}<tbody>{''.join(rows)}</tbody></table>"
@@ -231,6 +246,30 @@ def summary_table(claims: Sequence[Mapping], sections: Sequence[tuple[str, str]]
     )
 
 
+def recorded_table(recorded: Sequence[RecordedRun]) -> str:
+    """One row per recorded run (reproductions/<name>/): commit, end, wall time, claim counts."""
+    if not recorded:
+        return ""
+    head = "".join(f"<th class='num {VERDICT_CLASS[v]}'>{v}</th>" for v in VERDICTS)
+    rows = []
+    for run in recorded:
+        counts = {v: sum(verdict == v for verdict in run.verdicts.values()) for v in VERDICTS}
+        cells = "".join(f"<td class='num'>{counts[v]}</td>" for v in VERDICTS)
+        rows.append(
+            f"<tr><td><code>{html.escape(run.name)}</code></td><td><code>{run.commit[:7]}"
+            f"</code></td><td>{html.escape(run.finished[:16])}</td>"
+            f"<td class='num'>{run.wall_seconds / 60:.0f} min</td>{cells}</tr>"
+        )
+    return (
+        "<h3>Recorded runs</h3><p>Longer runs than this one, kept in the repository under "
+        "<code>reproductions/</code> with their command, machine and package versions; the "
+        "claims table shows their verdicts beside this run's. Records, claims and checks "
+        "alike:</p><table class='summary'><thead><tr><th>run</th><th>commit</th>"
+        f"<th>finished</th><th class='num'>wall</th>{head}</tr></thead><tbody>{''.join(rows)}"
+        "</tbody></table>"
+    )
+
+
 def section_heading(section_html: str) -> tuple[str, str]:
     """(id, title) of a section written by rnnatlas.report.section.write_section."""
     found = re.search(r"<section id='([^']+)'>\s*<h2>(.*?)</h2>", section_html, re.S)
@@ -239,7 +278,12 @@ def section_heading(section_html: str) -> tuple[str, str]:
     return found.group(1), html.unescape(found.group(2))
 
 
-def page(scale: str, sections: Sequence[str], claims: Sequence[Mapping]) -> str:
+def page(
+    scale: str,
+    sections: Sequence[str],
+    claims: Sequence[Mapping],
+    recorded: Sequence[RecordedRun] = (),
+) -> str:
     """The report: summary, contents, the claims table with its filters, then every paper's
     section in registry order."""
     headings = [section_heading(s) for s in sections]
@@ -256,10 +300,11 @@ inconclusive (the difference is inside its uncertainty) or not checked at this s
 <nav class="toc"><a href="#summary">Summary</a><a href="#claims">Claims</a>{toc}</nav>
 <section id="summary"><h2>Summary</h2>
 {summary_table(claims, headings)}
+{recorded_table(recorded)}
 </section>
 <section id="claims"><h2>Claims and checks</h2>
 {_filters(claims, headings)}
-<div class="wide">{claims_table(claims)}</div>
+<div class="wide">{claims_table(claims, recorded)}</div>
 <p class="sub">claims.json beside this file holds the same records.</p>
 </section>
 {"".join(sections)}

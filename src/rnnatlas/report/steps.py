@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rnnatlas.io import atomic_path, read_json, write_json
 from rnnatlas.report.html import page
+from rnnatlas.report.records import read_records
 from rnnatlas.step import Job
 
 
@@ -17,6 +20,9 @@ def report(job: Job) -> None:
         records = read_json(path, "its paper's <paper>_section rule writes it")
         claims += [{**record, "section": path.parent.name} for record in records]
     sections = [path.read_text() for path in job.input.sections]
+    # reproductions/<name>/{claims,manifest}.json: the runs recorded in the repository
+    records = job.input.get("records") or []
+    recorded = read_records(dict.fromkeys(Path(p).parent for p in records))
     write_json(job.output.claims, claims)
     with atomic_path(job.output.html) as tmp:
-        tmp.write_text(page(job.params.scale, sections, claims))
+        tmp.write_text(page(job.params.scale, sections, claims, recorded))
