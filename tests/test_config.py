@@ -109,6 +109,11 @@ def test_mnist_dynamics_cross_checks(config):
     assert "mnist.dynamics.lyapunov.exponents" in message and "mnist.model.units" in message
 
 
+def test_the_analysed_text8_network_must_be_trained(config):
+    message = _error(config, lambda c: c["text8"].update(seeds=[0, 1], seed=2))
+    assert "text8.seed: 2 is not one of text8.seeds [0, 1]" in message
+
+
 def test_values_the_schema_cannot_see_are_refused(config):
     bad = copy.deepcopy(config)
     bad["csl"]["models"]["lstm"]["lr"] = float("nan")

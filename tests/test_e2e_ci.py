@@ -264,7 +264,7 @@ def test_text8_autocomplete(workdir):
     card = read_card(data / "card.json")
     assert card["characters"] <= 300_000 and len(card["vocabulary"]) == 2**10 + 2
     tests = pd.concat(
-        pd.read_parquet(workdir / f"results/experiments/text8/{cell}/test_metrics.parquet")
+        pd.read_parquet(workdir / f"results/experiments/text8/{cell}/seed0/test_metrics.parquet")
         for cell in ("gru", "lstm", "nlstm")
     )
     assert tests["sequences"].tolist() == [40, 40, 40]

@@ -39,7 +39,10 @@ localrule report:
 [Wed Dec  2 19:42:03 2026]
 Finished jobid: 0 (Rule: report)
 """
-BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+BENCHMARK_HEADER = "\t".join(
+    ["s", "h:m:s", "max_rss", "max_vms", "max_uss", "max_pss", "io_in", "io_out", "mean_load",
+     "cpu_time"]
+) + "\n"  # fmt: skip
 
 
 def _benchmark(root: Path, path: str, seconds: float) -> None:

@@ -81,17 +81,17 @@ rule text8_train:
 
 rule text8_evaluate:
     input:
-        model=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{TEXT8['seed']}/model.pt",
-        model_card=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{TEXT8['seed']}/model.json",
+        model=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.pt",
+        model_card=f"results/models/{TEXT8_DATASET}/{{cell}}/seed{{seed}}/model.json",
         data=TEXT8_DATA["test"],
         card=TEXT8_DATA["card"],
     output:
-        test="results/experiments/text8/{cell}/test_metrics.parquet",
-        letters="results/experiments/text8/{cell}/letters_known.parquet",
+        test="results/experiments/text8/{cell}/seed{seed}/test_metrics.parquet",
+        letters="results/experiments/text8/{cell}/seed{seed}/letters_known.parquet",
     log:
-        "logs/analysis/text8_evaluate/{cell}.log",
+        "logs/analysis/text8_evaluate/{cell}/seed{seed}.log",
     benchmark:
-        "results/benchmarks/analysis/text8_evaluate/{cell}.tsv"
+        "results/benchmarks/analysis/text8_evaluate/{cell}/seed{seed}.tsv"
     conda:
         "../../envs/rnnatlas.yaml"
     threads: 1
@@ -140,14 +140,8 @@ rule text8_connectivity:
 
 rule text8_figures:
     input:
-        test=[
-            f"results/experiments/text8/{cell}/test_metrics.parquet"
-            for cell in TEXT8["models"]
-        ],
-        letters=[
-            f"results/experiments/text8/{cell}/letters_known.parquet"
-            for cell in TEXT8["models"]
-        ],
+        test=text8_experiments("test_metrics"),
+        letters=text8_experiments("letters_known"),
         histories=[
             f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]
         ],
@@ -207,14 +201,8 @@ rule text8_states:
 # This paper's part of the report: its claims checked, its HTML section.
 rule text8_section:
     input:
-        test=[
-            f"results/experiments/text8/{cell}/test_metrics.parquet"
-            for cell in TEXT8["models"]
-        ],
-        letters=[
-            f"results/experiments/text8/{cell}/letters_known.parquet"
-            for cell in TEXT8["models"]
-        ],
+        test=text8_experiments("test_metrics"),
+        letters=text8_experiments("letters_known"),
         histories=[
             f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]
         ],

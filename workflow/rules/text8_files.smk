@@ -32,15 +32,21 @@ def text8_model_dir(cell):
     return f"results/models/{TEXT8_DATASET}/{cell}/seed{TEXT8['seed']}"
 
 
+def text8_experiments(table):
+    """test_metrics or letters_known of every network: each cell, each of text8.seeds."""
+    return [
+        f"results/experiments/text8/{cell}/seed{seed}/{table}.parquet"
+        for cell in TEXT8["models"]
+        for seed in TEXT8["seeds"]
+    ]
+
+
 def text8_outputs():
     """What the report reads from the text8 paper."""
     return (
         [f"results/data/{TEXT8_DATASET}/card.json"]
         + [f"{text8_model_dir(cell)}/history.parquet" for cell in TEXT8["models"]]
-        + [
-            f"results/experiments/text8/{cell}/test_metrics.parquet"
-            for cell in TEXT8["models"]
-        ]
+        + text8_experiments("test_metrics")
         + [
             "results/analysis/text8/connectivity.parquet",
             "results/figures/text8/connectivity_explorer.html",

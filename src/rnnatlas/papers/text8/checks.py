@@ -14,4 +14,9 @@ def config_problems(config: Mapping) -> list[str]:
             f"text8.model.checkpoint_steps: {late[0]} is past text8.model.steps "
             f"({model['steps']}); keep steps in 0..{model['steps']}"
         ]
+    if text8["seed"] not in text8["seeds"]:
+        return [
+            f"text8.seed: {text8['seed']} is not one of text8.seeds {text8['seeds']}; the "
+            "analysed network must be one of those trained"
+        ]
     return []

@@ -25,9 +25,9 @@ from rnnatlas.step import Job
 TABLE_KEYS = ("test", "letters", "demo")  # Parquet tables, one file or one per model
 FIGURES = (  # name, title, the table it is drawn from
     ("test_table", "Test cross-entropy and accuracy, ours beside the paper's",
-     "results/experiments/text8/MODEL/test_metrics.parquet"),
+     "results/experiments/text8/MODEL/seedS/test_metrics.parquet"),
     ("letters_known", "Accuracy given letters known (ours solid, the paper dashed)",
-     "results/experiments/text8/MODEL/letters_known.parquet"),
+     "results/experiments/text8/MODEL/seedS/letters_known.parquet"),
     ("training_curves", "Training and validation loss (ticks: the paper's final losses)",
      "results/models/DATASET/MODEL/seedS/history.parquet"),
 )  # fmt: skip
