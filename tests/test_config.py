@@ -67,7 +67,7 @@ def test_unknown_key_lists_the_allowed_keys(config):
 
 def test_enum_lists_choices(config):
     message = _error(config, lambda c: c.update(scale="huge"))
-    assert "scale" in message and "'ci', 'default', 'paper'" in message
+    assert "scale" in message and "'ci', 'default', 'reproduction', 'paper'" in message
     message = _error(config, lambda c: c["csl"]["models"]["esn"].update(kind="gru"))
     assert "csl.models.esn.kind" in message and "'esn', 'lstm'" in message
 
