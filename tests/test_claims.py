@@ -155,7 +155,14 @@ def test_every_claim_has_the_report_fields(config):
         assert fields <= set(record) and isinstance(record["checkable_at"], list)
 
 
-def _visual(trust=(0.95, 0.99), ratios=(0.9, 0.6, 0.4, 0.27, 0.18), polyvalent=3):
+def _structure(percentile):
+    return {"k": 5, "units": [1, 2, 3, 4, 5], "emphasised": 0.9, "random_mean": 0.6,
+            "random_sd": 0.05, "random_q95": 0.7, "percentile": percentile, "draws": 100,
+            "rows": 2000, "chance": 0.5, "label": "clause"}  # fmt: skip
+
+
+def _visual(trust=(0.95, 0.99), ratios=(0.9, 0.6, 0.4, 0.27, 0.18), polyvalent=3,
+            structure=(0.99, 0.97)):  # fmt: skip
     from rnnatlas.analysis.projection import nesting_summary
 
     lengths = np.arange(1, len(ratios) + 1)
@@ -166,7 +173,10 @@ def _visual(trust=(0.95, 0.99), ratios=(0.9, 0.6, 0.4, 0.27, 0.18), polyvalent=3
         for model, t in zip(("esn", "lstm"), trust, strict=True)
     }  # fmt: skip
     units = {"esn": {"n_polyvalent": polyvalent, "polyvalent_min": 5, "outputs": 22, "top_k": 5,
-                     "units": 1000, "polyvalent_units": list(range(polyvalent))}}  # fmt: skip
+                     "units": 1000, "polyvalent_units": list(range(polyvalent))},
+             "lstm": {}}  # fmt: skip
+    for model, share in zip(("esn", "lstm"), structure, strict=True):
+        units[model]["structure"] = _structure(share) if share is not None else None
     return {"rssviz": metrics, "units": units}
 
 
@@ -178,6 +188,14 @@ def test_visual_claims_on_hand_made_measures(config):
     assert got["csl.rssviz.lstm.prefix_nesting"]["verdict"] == REPRODUCED
     assert got["csl.rssviz.lstm.self_similar_nesting"]["verdict"] == REPRODUCED
     assert got["csl.units.esn.polyvalent"]["value"] == 3
+    # the most weighted units of both models beat >= 95 % of random unit sets
+    assert got["csl.units.structure_emphasis"]["verdict"] == REPRODUCED
+    assert got["csl.units.structure_emphasis"]["value"] == {"esn": 99.0, "lstm": 97.0}
+    for shares, verdict in [((0.99, 0.8), INCONCLUSIVE), ((0.99, 0.5), NOT_REPRODUCED),
+                            ((0.99, None), NOT_CHECKED)]:  # fmt: skip
+        results.visual = _visual(structure=shares)
+        got = _by_id(_check_csl(config, results))
+        assert got["csl.units.structure_emphasis"]["verdict"] == verdict, shares
 
     results.visual = _visual(trust=(0.95, 0.85), ratios=(0.9, 0.88, 0.3, 0.29, 0.28), polyvalent=0)
     got = _by_id(_check_csl(config, results))

@@ -11,6 +11,9 @@ import torch
 from rnnatlas.analysis.units import (
     abs_delta,
     delta_per_word,
+    emphasis_test,
+    emphasised_units,
+    label_decoding,
     most_connected,
     output_activations,
     polyvalent_units,
@@ -103,6 +106,47 @@ def test_most_connected():
     assert most_connected(W_SMALL, 2).tolist() == [7, 6, 5, 4, 3, 2, 1, 0]  # k > units
     with pytest.raises(ValueError, match="out of range"):
         most_connected(W_SMALL, 3)
+
+
+def test_emphasised_units_sum_abs_weights_over_outputs():
+    W = np.array([[0.0, 5.0, 0.0, 1.0, -2.0], [0.0, -5.0, 1.0, 0.0, 2.5]])
+    # summed |W| per unit: 0, 10, 1, 1, 4.5 -> units 1, 4, then 2 before 3 (a stable tie)
+    assert emphasised_units(W, 4).tolist() == [1, 4, 2, 3]
+
+
+def _labelled_states(carriers, signal=3.0, units=12, sequences=60, steps=8, seed=0):
+    """States whose `carriers` units hold the label (+-signal, plus unit normal noise) and the
+    others noise only."""
+    rng = np.random.default_rng(seed)
+    labels = np.tile(np.r_[np.zeros(steps // 2), np.ones(steps // 2)], sequences).astype(int)
+    groups = np.repeat(np.arange(sequences), steps)
+    matrix = rng.normal(size=(len(labels), units))
+    matrix[:, carriers] += signal * (2 * labels[:, None] - 1)
+    return matrix, labels, groups
+
+
+def test_label_decoding_reads_the_carrier_and_not_the_noise():
+    matrix, labels, groups = _labelled_states([0])
+    # a carrier at +-3 sd against unit noise: P(error) = P(N(0,1) > 3) = 0.13 %
+    assert label_decoding(matrix, labels, groups, [0]) > 0.99
+    assert abs(label_decoding(matrix, labels, groups, [5]) - 0.5) < 0.1
+
+
+def test_emphasis_test_tells_emphasised_carriers_from_emphasised_noise():
+    # two carriers at +-1 sd: balanced accuracy Phi(1) = 0.84 with one, Phi(sqrt 2) = 0.92 with both
+    matrix, labels, groups = _labelled_states([0, 1], signal=1.0)
+    W = np.ones((3, 12))
+    W[:, [0, 1]] = 10.0  # the readout weighs the carriers most
+    result = emphasis_test(W, matrix, labels, groups, k=2, draws=30)
+    assert result["units"] == [0, 1] and abs(result["emphasised"] - 0.92) < 0.03
+    # a random pair of the 12 holds no carrier with p 45/66, one with 20/66, both with 1/66:
+    # mean 0.5 * 45/66 + 0.84 * 20/66 + 0.92 / 66 = 0.61
+    assert result["percentile"] > 0.95 and abs(result["random_mean"] - 0.61) < 0.08
+    assert result["chance"] == 0.5 and result["rows"] == len(labels)
+    W = np.ones((3, 12))
+    W[:, [6, 7]] = 10.0  # the readout weighs two noise units most
+    result = emphasis_test(W, matrix, labels, groups, k=2, draws=30)
+    assert abs(result["emphasised"] - 0.5) < 0.06 and result["percentile"] < 0.5
 
 
 def test_abs_delta_by_hand():
@@ -332,6 +376,9 @@ def test_units_step_on_a_tiny_model(tiny, kind):
     index, matrix = state_matrix(states_path, state)
     sampled = sample_sequences(index["sequence_id"], 5, seed=42)  # units_step's default seed
     assert summary["delta_sentences"] == 5
+    # the structure test ran on this model's states, or says why not
+    structure = summary["structure"]
+    assert "skipped" in structure or structure["k"] == 5 and 0 <= structure["percentile"] <= 1
     keep = index["sequence_id"].isin(set(sampled)).to_numpy()
     index, matrix = index[keep].reset_index(drop=True), matrix[keep]
     stats = delta_per_word(index, matrix, connected, None).set_index("token")

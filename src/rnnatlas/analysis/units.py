@@ -10,7 +10,9 @@ readout without its bias row, or the LSTM's Dense weight without its bias) and o
 - `abs_delta` / `delta_per_word`: |x_t - x_{t-1}| word by word, and the per-word mean and sd of
   its sum over chosen units across test sentences;
 - `output_activations`: the readout over a sentence as a long table for the 3 x 2 grid
-  (groups object/position/color x object slots).
+  (groups object/position/color x object slots);
+- `emphasised_units` / `emphasis_test`: whether the units the readout weighs most carry a
+  per-step label (e.g. the clause a word is in) better than as many units drawn at random.
 """
 
 from __future__ import annotations
@@ -244,3 +246,59 @@ __all__ = [
     "top_units",
     "winglet",
 ]
+
+
+def emphasised_units(W, k: int) -> np.ndarray:
+    """The k units with the largest summed |readout weight| over all outputs, strongest first."""
+    strength = np.abs(_matrix(W)).sum(axis=0)
+    return np.argsort(-strength, kind="stable")[:k]
+
+
+def label_decoding(matrix, labels, groups, units, folds: int = 3, seed: int = 0) -> float:
+    """Balanced accuracy of a logistic regression from the columns `units` of `matrix` to
+    `labels`, cross-validated over folds that keep each group (sequence) whole."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    decoder = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    X = np.asarray(matrix, dtype=np.float64)[:, np.asarray(units)]
+    scores = cross_val_score(
+        decoder, X, np.asarray(labels), groups=np.asarray(groups),
+        cv=GroupKFold(n_splits=folds, shuffle=True, random_state=seed),
+        scoring="balanced_accuracy",
+    )  # fmt: skip
+    return float(np.mean(scores))
+
+
+def emphasis_test(W, matrix, labels, groups, k: int, draws: int = 100, seed: int = 0) -> dict:
+    """How well the k units the readout emphasises decode `labels` (per row of `matrix`, rows
+    grouped by `groups`), beside `draws` sets of k units drawn at random without replacement.
+    `percentile` is the share of random sets the emphasised units beat (ties count half)."""
+    n_units = _matrix(W).shape[1]
+    if not 0 < k < n_units:
+        raise ValueError(f"emphasis_test: k must lie in 1..{n_units - 1}, not {k}")
+    if len(set(np.asarray(labels).tolist())) < 2:
+        raise ValueError("emphasis_test: the labels hold a single class; nothing to decode")
+    top = emphasised_units(W, k)
+    ours = label_decoding(matrix, labels, groups, top, seed=seed)
+    rng = np.random.default_rng(seed)
+    random = np.array([
+        label_decoding(matrix, labels, groups, rng.choice(n_units, k, replace=False), seed=seed)
+        for _ in range(draws)
+    ])  # fmt: skip
+    percentile = float(np.mean(random < ours) + 0.5 * np.mean(random == ours))
+    classes = len(set(np.asarray(labels).tolist()))
+    return {
+        "k": int(k),
+        "units": [int(u) for u in top],
+        "emphasised": ours,
+        "random_mean": float(random.mean()),
+        "random_sd": float(random.std(ddof=1)) if draws > 1 else 0.0,
+        "random_q95": float(np.quantile(random, 0.95)),
+        "percentile": percentile,
+        "draws": int(draws),
+        "rows": int(len(labels)),
+        "chance": 1 / classes,  # balanced accuracy of a constant guess
+    }

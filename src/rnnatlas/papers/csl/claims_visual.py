@@ -6,9 +6,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rnnatlas.papers.csl.claims import CSL_PAPER, lstm_is_paper
-from rnnatlas.report.claims import NOT_CHECKED, NOT_REPRODUCED, REPRODUCED, Claim, Outcome
+from rnnatlas.report.claims import (
+    INCONCLUSIVE,
+    NOT_CHECKED,
+    NOT_REPRODUCED,
+    REPRODUCED,
+    Claim,
+    Outcome,
+)
 
 TRUST_THRESHOLD = 0.90  # trustworthiness at which a 2-D layout is read as faithful
+EMPHASIS_PERCENTILE = 0.95  # emphasised units must beat this share of random unit sets
 SPEARMAN_THRESHOLD = -0.9  # nesting must shrink steadily with the shared prefix
 R2_THRESHOLD = 0.9  # ... and geometrically (a straight line in log scale)
 
@@ -147,6 +155,64 @@ def _polyvalent(model: str = "esn") -> Claim:
     )
 
 
+def _structure_emphasis(models=("esn", "lstm")) -> Claim:
+    def requires(config):
+        for model in models:
+            reason = _rssviz_requires(model)(config)
+            if reason is not None:
+                return reason
+        return None
+
+    def evaluate(results, config):
+        units = (results.visual or {}).get("units", {})
+        found = {m: units.get(m, {}).get("structure") for m in models}
+        missing = [m for m, r in found.items() if not r]
+        if missing:
+            return Outcome(None, NOT_CHECKED, detail=f"no structure test for {missing}")
+        skipped = {m: r["skipped"] for m, r in found.items() if "skipped" in r}
+        if skipped:
+            return Outcome(None, NOT_CHECKED, detail=f"structure test not run: {skipped}")
+        shares = {m: r["percentile"] for m, r in found.items()}
+        if all(share >= EMPHASIS_PERCENTILE for share in shares.values()):
+            verdict = REPRODUCED
+        elif any(share <= 0.5 for share in shares.values()):
+            verdict = NOT_REPRODUCED  # no better than a typical random set of units
+        else:
+            verdict = INCONCLUSIVE
+        detail = "; ".join(
+            f"{m}: the {r['k']} most weighted units {r['units']} decode the clause at balanced "
+            f"accuracy {r['emphasised']:.3f}, {r['draws']} random sets of {r['k']} "
+            f"{r['random_mean']:.3f} ± {r['random_sd']:.3f} (95th percentile "
+            f"{r['random_q95']:.3f}; chance {r['chance']:.2f}), beating "
+            f"{100 * r['percentile']:.0f} %"
+            for m, r in found.items()
+        )
+        rule = (
+            f"reproduced when both beat >= {100 * EMPHASIS_PERCENTILE:.0f} % of the random sets, "
+            "not reproduced when one beats <= 50 %"
+        )
+        value = {m: round(100 * share, 1) for m, share in shares.items()}
+        first = found[models[0]]
+        method = (
+            f"{first['label']}; {first['rows']} words; logistic regression, 3 folds that keep "
+            "each sentence whole"
+        )
+        return Outcome(value, verdict, detail=f"{detail}. {rule}; {method}")
+
+    return Claim(
+        id="csl.units.structure_emphasis",
+        paper=CSL_PAPER,
+        what="both the ESN and the LSTM put emphasis on units encoding aspects of the sentence "
+        "structure: the units their readout weighs most tell the first clause from the second "
+        "better than as many random units",
+        paper_value=f">= {100 * EMPHASIS_PERCENTILE:.0f} % of random unit sets",
+        unit="% of random sets beaten",
+        source="[text] abstract (2); our test: clause decoding from the most weighted units",
+        requires=requires,
+        evaluate=evaluate,
+    )
+
+
 def registry() -> list[Claim]:
     return [
         _trustworthiness("esn"),
@@ -154,4 +220,5 @@ def registry() -> list[Claim]:
         _nesting_claim("lstm", "nested"),
         _nesting_claim("lstm", "self_similar"),
         _polyvalent("esn"),
+        _structure_emphasis(),
     ]

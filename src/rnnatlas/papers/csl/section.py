@@ -208,11 +208,11 @@ def visual_section(
         )
     for model, summary in visual.get("units", {}).items():
         parts.append(
-            f"<h4>Internal units — {html.escape(model)}</h3><p>{summary['n_polyvalent']} "
+            f"<h4>Internal units — {html.escape(model)}</h4><p>{summary['n_polyvalent']} "
             f"polyvalent unit(s) of {summary['units']}; the {len(summary['connected_units'])} "
             f"units most connected to output {summary['connected_output']} "
             f"({html.escape(summary['connected_output_label'])}): "
-            f"{summary['connected_units']}.</p>"
+            f"{summary['connected_units']}. {_structure_text(summary.get('structure'))}</p>"
         )
         unit_figures = [
             assets.figure(
@@ -223,3 +223,17 @@ def visual_section(
         ]  # fmt: skip
         parts.append(f"<div class='grid'>{''.join(unit_figures)}</div>")
     return "\n".join(parts)
+
+
+def _structure_text(structure) -> str:
+    """The structure test of the unit analysis in a sentence (csl.units.structure_emphasis)."""
+    if not structure:
+        return ""
+    if "skipped" in structure:
+        return f"Structure test not run: {html.escape(structure['skipped'])}."
+    return (
+        f"Sentence structure: its {structure['k']} most weighted units tell the first clause from "
+        f"the second at balanced accuracy {structure['emphasised']:.3f}; {structure['draws']} "
+        f"random sets of as many units reach {structure['random_mean']:.3f} ± "
+        f"{structure['random_sd']:.3f} (chance {structure['chance']:.2f})."
+    )

@@ -152,6 +152,7 @@ def units_step(
             f"{states_path}: state {state!r} has {matrix.shape[1]} units, the model "
             f"{trace.shape[1]}: pick the states of this model"
         )
+    structure = sentence_structure(W, index, matrix, top_k, seed)
     connected = analysis.most_connected(W, connected_output, connected_k)
     # a seeded random sample: the head of a test split holds only one-object sentences
     sampled = sample_sequences(
@@ -197,6 +198,7 @@ def units_step(
         "delta_sentences": used_sentences,
         "delta_rows": int(stats["count"].sum()),
         "final_prediction": _decoded_last(outputs, grammar),
+        "structure": structure,
     }
     write_json(out["summary"], summary)
     figures = []
@@ -204,6 +206,35 @@ def units_step(
         figures = _draw(tables, Path(figures_dir), kind, text, state, labels, summary)
     log.info("units %s: %d polyvalent units, %d figures", kind, len(poly), len(figures) // 2)
     return summary
+
+
+STRUCTURE_SENTENCES = 300  # test sentences of the structure test (a seeded sample)
+
+
+def sentence_structure(W, index: pd.DataFrame, matrix: np.ndarray, k: int, seed: int) -> dict:
+    """Do the k units the readout weighs most encode the sentence's structure? The label of a
+    word is its clause (first or second: the network must remember whether "and" has passed);
+    "and" and END, which the input itself announces, are left out. See analysis.emphasis_test.
+    On a sample of STRUCTURE_SENTENCES test sentences; {"skipped": why} when it cannot run."""
+    from rnnatlas.analysis.projection import clause_labels, sample_sequences
+
+    ids = index["sequence_id"]
+    sampled = sample_sequences(ids, min(STRUCTURE_SENTENCES, ids.nunique()), seed)
+    keep = ids.isin(set(sampled)).to_numpy()
+    index, matrix = index[keep].reset_index(drop=True), matrix[keep]
+    clauses = np.empty(len(index), dtype=object)
+    for _, rows in index.groupby("sequence_id", sort=False):
+        ordered = rows.sort_values("t")
+        clauses[ordered.index] = clause_labels(ordered["token"].astype(str).tolist())
+    keep = np.isin(clauses, ["first clause", "second clause"])
+    sentences = index.loc[keep & (clauses == "second clause"), "sequence_id"].nunique()
+    if sentences < 10 or not 0 < k < matrix.shape[1]:
+        return {"skipped": f"{sentences} two-object sentence(s) and {matrix.shape[1]} units "
+                f"in the sample: the test needs 10 and more than top_k={k}"}  # fmt: skip
+    result = analysis.emphasis_test(
+        W, matrix[keep], clauses[keep], index["sequence_id"].to_numpy()[keep], k, seed=seed
+    )
+    return {**result, "label": "clause of the word (first / second; 'and' and END left out)"}
 
 
 def _sentence_deltas(
