@@ -249,7 +249,7 @@ def test_sequential_mnist_dynamics(workdir):
         assert claims[claim]["verdict"] == "not checked at this scale"  # 2 epochs
     page = (workdir / "results/report/index.html").read_text()
     assert "Autonomous dynamics" in page and "digit from phase" in page
-    for name in ("lyapunov", "attractors", "dimension", "phase"):
+    for name in ("lyapunov", "attractors", "attractors_all", "dimension", "phase"):
         assert (workdir / f"results/figures/mnist/{name}.png").stat().st_size > 10_000
 
 

@@ -41,7 +41,10 @@ def test_every_mnist_figure_is_written(tmp_path):
     paths += mnist.lyapunov_before_after(lyapunov, tmp_path)
     summary = {"pca_explained": [0.5, 0.4], "set_kinds": {"closed_curve": 1}, "steps": 10}
     paths += mnist.attractor_trajectories(projected, summary, tmp_path)
-    paths += mnist.dimension_by_step(dimension, 1.1, tmp_path)
+    paths += mnist.attractors_per_network(
+        {0: projected, 3: projected}, {0: summary, 3: {"set_kinds": {"fixed_point": 2}}}, tmp_path
+    )
+    paths += mnist.dimension_by_step(dimension, 1.1, tmp_path, all_twonn=[1.1, 0.9, None])
     paths += mnist.phase_decoding(phase, tmp_path)
-    assert len(paths) == 12
+    assert len(paths) == 14
     assert all(p.stat().st_size > 5000 for p in paths)

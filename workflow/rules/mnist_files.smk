@@ -24,6 +24,7 @@ MNIST_FIGURES = [
     "tsne",
     "lyapunov",
     "attractors",
+    "attractors_all",
     "dimension",
     "phase",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from rnnatlas.analysis.accuracy_curves import summarise_variants
@@ -143,8 +144,7 @@ def attractor_trajectories(
     for ax in (left, right):
         ax.set_xlabel(f"PC 1 ({100 * explained[0]:.0f} % of the attractor's variance)")
         ax.set_ylabel(f"PC 2 ({100 * explained[1]:.0f} %)")
-    kinds = ", ".join(f"{count} {kind.replace('_', ' ')}" for kind, count in
-                      summary.get("set_kinds", {}).items())  # fmt: skip
+    kinds = _set_kinds(summary)
     left.set_title(f"first {transient['step'].max()} steps without input from row 28\n"
                    f"(squares: the row-28 states; gray: the attractor)", fontsize=9)  # fmt: skip
     right.set_title(f"where each digit is after {summary.get('steps', '?')} steps\n"
@@ -156,11 +156,61 @@ def attractor_trajectories(
     return style.save(fig, out_dir, name)
 
 
+def _set_kinds(summary: Mapping) -> str:
+    return ", ".join(
+        f"{count} {kind.replace('_', ' ')}" for kind, count in summary.get("set_kinds", {}).items()
+    )
+
+
+def attractors_per_network(
+    trajectories: Mapping[int, pd.DataFrame],
+    summaries: Mapping[int, Mapping],
+    out_dir: Path,
+    name: str = "attractors_all",
+) -> list[Path]:
+    """One small panel per network: where each test digit is at the end of the autonomous run,
+    in that network's first two principal axes, colored by digit, titled with its invariant
+    sets (the claim "two limit cycles" is judged on every network, not one)."""
+    import matplotlib.pyplot as plt
+
+    style.setup()
+    cmap = plt.get_cmap("tab10")
+    seeds = list(trajectories)
+    columns = min(5, len(seeds))
+    rows = -(-len(seeds) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(2.6 * columns, 2.6 * rows + 0.6),
+                             squeeze=False, layout="constrained")  # fmt: skip
+    for ax in axes.flat[len(seeds) :]:
+        ax.set_axis_off()
+    for ax, seed in zip(axes.flat, seeds, strict=False):
+        attractor = trajectories[seed]
+        attractor = attractor[attractor["part"] == "attractor"]
+        last = attractor[attractor["step"] == attractor["step"].max()]
+        ax.scatter(attractor["pc1"], attractor["pc2"], s=1, color="#dddddd", linewidths=0)
+        ax.scatter(last["pc1"], last["pc2"], s=4, c=[cmap(int(d)) for d in last["label"]],
+                   linewidths=0)  # fmt: skip
+        ax.set_title(f"network {seed}: {_set_kinds(summaries[seed]) or '?'}", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles = [
+        plt.Line2D([], [], ls="", marker="o", color=cmap(d), label=str(d)) for d in range(10)
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=10, fontsize=8, title="digit")
+    fig.suptitle("Every network's attractor: the digits' states at the end of the run without "
+                 "input (PC 1 / PC 2 of each network)", fontsize=10)  # fmt: skip
+    return style.save(fig, out_dir, name)
+
+
 def dimension_by_step(
-    table: pd.DataFrame, attractor_twonn: float | None, out_dir: Path, name: str = "dimension"
+    table: pd.DataFrame,
+    attractor_twonn: float | None,
+    out_dir: Path,
+    name: str = "dimension",
+    all_twonn: Sequence[float] = (),
 ) -> list[Path]:
     """Intrinsic dimension of the test digits' states per step (table: t, method, dimension),
-    the end of the digit marked, the attractor's TwoNN dimension as a dashed line."""
+    the end of the digit marked, the attractor's TwoNN dimension as a dashed line and, when
+    `all_twonn` gives every network's, their range as a band."""
     import matplotlib.pyplot as plt
 
     style.setup()
@@ -172,7 +222,12 @@ def dimension_by_step(
     ax.axvline(28, color="#999999", ls=":", lw=1, label="row 28 (then zero rows)")
     if attractor_twonn is not None:
         ax.axhline(attractor_twonn, color="black", ls="--", lw=1,
-                   label=f"attractor (TwoNN {attractor_twonn:.2f})")  # fmt: skip
+                   label=f"this network's attractor (TwoNN {attractor_twonn:.2f})")  # fmt: skip
+    finite = [v for v in all_twonn if v is not None and np.isfinite(v)]
+    if len(finite) > 1:
+        ax.axhspan(min(finite), max(finite), color="black", alpha=0.12, lw=0,
+                   label=f"attractors of all {len(finite)} networks "
+                   f"({min(finite):.2f}–{max(finite):.2f})")  # fmt: skip
     ax.set_xlabel("step (rows fed)")
     ax.set_ylabel("intrinsic dimension")
     ax.set_ylim(bottom=0)
@@ -236,6 +291,14 @@ def draw_all(
     paths += tsne_panels(read_parquet(tsne), read_parquet(separability), out_dir)
     paths += lyapunov_before_after(tables["lyapunov"], out_dir)
     paths += attractor_trajectories(trajectories, chosen, out_dir)
-    paths += dimension_by_step(read_parquet(dimension), chosen.get("attractor_twonn"), out_dir)
+    every = {
+        seed: read_parquet(run["trajectories"])
+        for seed, run in zip(summaries, dynamics, strict=True)
+    }
+    paths += attractors_per_network(every, summaries, out_dir)
+    paths += dimension_by_step(
+        read_parquet(dimension), chosen.get("attractor_twonn"), out_dir,
+        all_twonn=[summary.get("attractor_twonn") for summary in summaries.values()],
+    )  # fmt: skip
     paths += phase_decoding(tables["phase"], out_dir)
     return paths

@@ -30,6 +30,8 @@ DYNAMICS_FIGURES = (
      "results/analysis/mnist/dynamics/seedS/lyapunov.parquet"),
     ("attractors", "The autonomous dynamics from the row-28 states (PCA)",
      "results/analysis/mnist/dynamics/seedS/attractors.parquet"),
+    ("attractors_all", "Every network's attractor, titled with its invariant sets",
+     "results/analysis/mnist/dynamics/seed*/trajectories.parquet"),
     ("dimension", "Intrinsic dimension of the states per step",
      "results/analysis/mnist/dimension.parquet"),
     ("phase", "The digit decoded from the phase on the attractor",
