@@ -158,7 +158,7 @@ def test_every_claim_has_the_report_fields(config):
 def _structure(percentile):
     return {"k": 5, "units": [1, 2, 3, 4, 5], "emphasised": 0.9, "random_mean": 0.6,
             "random_sd": 0.05, "random_q95": 0.7, "percentile": percentile, "draws": 100,
-            "rows": 2000, "chance": 0.5, "label": "clause"}  # fmt: skip
+            "rows": 2000, "spearman": 0.3, "label": "clause"}  # fmt: skip
 
 
 def _visual(trust=(0.95, 0.99), ratios=(0.9, 0.6, 0.4, 0.27, 0.18), polyvalent=3,

@@ -180,11 +180,11 @@ def _structure_emphasis(models=("esn", "lstm")) -> Claim:
         else:
             verdict = INCONCLUSIVE
         detail = "; ".join(
-            f"{m}: the {r['k']} most weighted units {r['units']} decode the clause at balanced "
-            f"accuracy {r['emphasised']:.3f}, {r['draws']} random sets of {r['k']} "
+            f"{m}: the {r['k']} most weighted units {r['units']} separate the clauses at "
+            f"{r['emphasised']:.3f}, {r['draws']:,} random sets of {r['k']} at "
             f"{r['random_mean']:.3f} ± {r['random_sd']:.3f} (95th percentile "
-            f"{r['random_q95']:.3f}; chance {r['chance']:.2f}), beating "
-            f"{100 * r['percentile']:.0f} %"
+            f"{r['random_q95']:.3f}): beaten {100 * r['percentile']:.0f} %; readout weight vs "
+            f"separability over all units: Spearman {r['spearman']:+.2f}"
             for m, r in found.items()
         )
         rule = (
@@ -194,8 +194,8 @@ def _structure_emphasis(models=("esn", "lstm")) -> Claim:
         value = {m: round(100 * share, 1) for m, share in shares.items()}
         first = found[models[0]]
         method = (
-            f"{first['label']}; {first['rows']} words; logistic regression, 3 folds that keep "
-            "each sentence whole"
+            f"{first['label']}; {first['rows']} words; a unit's separability is 2|AUC - 0.5| of "
+            "its value alone; weight: its summed |readout weight| over the outputs"
         )
         return Outcome(value, verdict, detail=f"{detail}. {rule}; {method}")
 

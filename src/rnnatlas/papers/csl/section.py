@@ -232,8 +232,9 @@ def _structure_text(structure) -> str:
     if "skipped" in structure:
         return f"Structure test not run: {html.escape(structure['skipped'])}."
     return (
-        f"Sentence structure: its {structure['k']} most weighted units tell the first clause from "
-        f"the second at balanced accuracy {structure['emphasised']:.3f}; {structure['draws']} "
-        f"random sets of as many units reach {structure['random_mean']:.3f} ± "
-        f"{structure['random_sd']:.3f} (chance {structure['chance']:.2f})."
+        f"Sentence structure: its {structure['k']} most weighted units separate the first clause "
+        f"from the second at {structure['emphasised']:.3f} (2|AUC − 0.5|, mean over the units); "
+        f"random sets of as many units at {structure['random_mean']:.3f} ± "
+        f"{structure['random_sd']:.3f}; readout weight vs separability: Spearman "
+        f"{structure['spearman']:+.2f}."
     )

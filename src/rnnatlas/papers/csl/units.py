@@ -231,9 +231,7 @@ def sentence_structure(W, index: pd.DataFrame, matrix: np.ndarray, k: int, seed:
     if sentences < 10 or not 0 < k < matrix.shape[1]:
         return {"skipped": f"{sentences} two-object sentence(s) and {matrix.shape[1]} units "
                 f"in the sample: the test needs 10 and more than top_k={k}"}  # fmt: skip
-    result = analysis.emphasis_test(
-        W, matrix[keep], clauses[keep], index["sequence_id"].to_numpy()[keep], k, seed=seed
-    )
+    result = analysis.emphasis_test(W, matrix[keep], clauses[keep], k, seed=seed)
     return {**result, "label": "clause of the word (first / second; 'and' and END left out)"}
 
 
