@@ -75,6 +75,8 @@ class TrainConfig:
     shuffle: bool = False
     seed: int = 0
     threads: int = 1
+    optimizer: str = "adam"  # adam | rmsprop (Keras' RMSprop: decay `rho`, no momentum)
+    rho: float = 0.9  # RMSprop's decay of the squared-gradient average (Keras' default)
 
 
 @dataclass
@@ -86,6 +88,10 @@ class ClassifierConfig(TrainConfig):
     batch_size: int = 64
     eps: float = 1e-8  # torch's default
     shuffle: bool = True
+    # cross_entropy (softmax logits); binary_cross_entropy (one sigmoid output, classes 0/1);
+    # binary_cross_entropy_on_softmax (Keras' binary_crossentropy on a softmax against one-hot
+    # labels, mean over the classes: the quirk of Garcia et al.'s Reuters model)
+    loss: str = "cross_entropy"
 
 
 @dataclass
@@ -195,9 +201,11 @@ def train_sequence_classifier(
 ) -> TrainResult:
     """Train a sequence classifier in place on dense sequences, resumably (see the regressor).
 
-    inputs: float [N, T, model.input_dim] (all sequences of the same length T); labels: integer
-    classes [N] in 0..model.classes-1. The loss is the cross-entropy of the logits after the last
-    step, `model(inputs)[:, -1]`; `model(inputs)` must give logits at every step [B, T, classes].
+    inputs: float [N, T, model.input_dim] (all sequences of the same length T), or token ids
+    [N, T] for a model with `token_inputs` (an embedding; ids below model.vocabulary); labels:
+    integer classes [N] in 0..model.classes-1. The loss (`cfg.loss`, see ClassifierConfig) reads
+    the logits after the last step, `model(inputs)[:, -1]`; `model(inputs)` must give logits at
+    every step [B, T, classes] (or [B, T, 1] for the sigmoid of binary_cross_entropy).
     Pass a `ClassifierConfig` for torch's Adam and shuffled mini-batches (a plain `TrainConfig`
     keeps its Keras epsilon and corpus order). `evaluate` and `stop_after_epoch` work as for
     `train_sequence_regressor`. The history's train_loss is the mean of the batch losses and
@@ -206,7 +214,7 @@ def train_sequence_classifier(
     """
     inputs, labels = _check_classification_data(model, inputs, labels)
     device = next(model.parameters()).device
-    running = _RunningAccuracy()
+    running = _RunningAccuracy(getattr(cfg, "loss", "cross_entropy"), model.classes)
 
     def batches(order: torch.Tensor | None) -> list:
         return _make_dense_batches(inputs, labels, order, cfg.batch_size)
@@ -217,7 +225,7 @@ def train_sequence_classifier(
         batches=batches,
         loss=running.loss,
         count=len(labels),
-        identity={"loss": "cross_entropy_at_last_step"},
+        identity={"loss": f"{running.name}_at_last_step"},
         epoch_metrics=running.epoch_metrics,
     )
     inputs, labels = inputs.to(device), labels.to(device)
@@ -374,17 +382,39 @@ def _regression_loss(model, inputs, lengths, targets) -> torch.Tensor:
     return F.mse_loss(model.last_output(inputs, lengths), targets)  # Keras' MSE: mean over all
 
 
-class _RunningAccuracy:
-    """Cross-entropy at the last step that also counts the batch's right answers."""
+CLASSIFIER_LOSSES = ("cross_entropy", "binary_cross_entropy", "binary_cross_entropy_on_softmax")
 
-    def __init__(self) -> None:
+
+class _RunningAccuracy:
+    """A classification loss at the last step that also counts the batch's right answers."""
+
+    def __init__(self, name: str = "cross_entropy", classes: int = 2) -> None:
+        if name not in CLASSIFIER_LOSSES:
+            raise ValueError(f"unknown classifier loss {name!r}; one of {CLASSIFIER_LOSSES}")
+        self.name, self.classes = name, classes
         self.correct, self.seen = 0, 0
 
     def loss(self, model, inputs, labels) -> torch.Tensor:
         logits = model(inputs)[:, -1]
-        self.correct += int((logits.detach().argmax(dim=-1) == labels).sum())
+        if self.name == "binary_cross_entropy":
+            if logits.shape[-1] != 1:
+                raise ValueError(
+                    f"binary_cross_entropy reads one sigmoid output; the model has "
+                    f"{logits.shape[-1]}: use cross_entropy"
+                )
+            predicted = (logits.detach()[:, 0] > 0).long()
+            loss = F.binary_cross_entropy_with_logits(logits[:, 0], labels.float())
+        else:
+            predicted = logits.detach().argmax(dim=-1)
+            if self.name == "cross_entropy":
+                loss = F.cross_entropy(logits, labels)  # mean over the batch
+            else:  # Keras: elementwise BCE of the softmax against one-hot, mean over classes
+                probabilities = torch.softmax(logits, dim=-1).clamp(1e-7, 1 - 1e-7)
+                one_hot = F.one_hot(labels, logits.shape[-1]).float()
+                loss = F.binary_cross_entropy(probabilities, one_hot)
+        self.correct += int((predicted == labels).sum())
         self.seen += len(labels)
-        return F.cross_entropy(logits, labels)  # mean over the batch
+        return loss
 
     def epoch_metrics(self) -> dict:
         """The tallies since the last call, then reset."""
@@ -393,8 +423,12 @@ class _RunningAccuracy:
         return metrics
 
 
-def _make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Adam:
+def _make_optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     trainable = [parameter for parameter in model.parameters() if parameter.requires_grad]
+    if cfg.optimizer == "rmsprop":  # Keras' RMSprop: v = rho v + (1 - rho) g^2, no momentum
+        return torch.optim.RMSprop(trainable, lr=cfg.lr, alpha=cfg.rho, eps=cfg.eps)
+    if cfg.optimizer != "adam":
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; adam or rmsprop")
     return torch.optim.Adam(trainable, lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
 
 
@@ -471,8 +505,10 @@ def _check_training_data(model, train_tokens, train_targets, input_dim: int) -> 
 
 
 def _check_classification_data(model, inputs, labels) -> tuple[torch.Tensor, torch.Tensor]:
-    """float32 inputs [N, T, input_dim] and int64 labels [N], checked, as CPU tensors."""
-    for needed in ("input_dim", "classes", "hyperparameters"):
+    """float32 inputs [N, T, input_dim] (int64 token ids [N, T] for a model with
+    `token_inputs`) and int64 labels [N], checked, as CPU tensors."""
+    needs = ("vocabulary",) if getattr(model, "token_inputs", False) else ("input_dim",)
+    for needed in (*needs, "classes", "hyperparameters"):
         if not hasattr(model, needed):
             raise TypeError(
                 f"train_sequence_classifier: the model has no {needed!r}; it needs input_dim, "
@@ -480,12 +516,14 @@ def _check_classification_data(model, inputs, labels) -> tuple[torch.Tensor, tor
             )
     inputs = torch.as_tensor(inputs)
     labels = torch.as_tensor(labels)
-    if inputs.dim() != 3 or inputs.shape[2] != model.input_dim:
+    if getattr(model, "token_inputs", False):
+        inputs = _check_token_inputs(model, inputs)
+    elif inputs.dim() != 3 or inputs.shape[2] != model.input_dim:
         raise ValueError(
             f"inputs must be [N, steps, {model.input_dim}] (the model's inputs), "
             f"got shape {list(inputs.shape)}"
         )
-    if not inputs.is_floating_point():
+    elif not inputs.is_floating_point():
         raise ValueError(
             f"inputs must be floating point, got {inputs.dtype}: scale pixels first "
             f"(rnnatlas.papers.mnist.data.as_sequences)"
@@ -504,10 +542,28 @@ def _check_classification_data(model, inputs, labels) -> tuple[torch.Tensor, tor
             f"labels range over {int(labels.min())}..{int(labels.max())}; "
             f"the model has classes 0..{model.classes - 1}"
         )
+    labels = labels.detach().to("cpu", torch.int64).contiguous()
+    if getattr(model, "token_inputs", False):
+        return inputs, labels
     inputs = inputs.detach().to("cpu", torch.float32).contiguous()
     if not bool(torch.isfinite(inputs).all()):
         raise ValueError("inputs hold NaN or infinite values")
-    return inputs, labels.detach().to("cpu", torch.int64).contiguous()
+    return inputs, labels
+
+
+def _check_token_inputs(model, inputs: torch.Tensor) -> torch.Tensor:
+    """int64 token ids [N, T] below model.vocabulary, as a CPU tensor."""
+    if inputs.dim() != 2 or inputs.is_floating_point() or inputs.dtype == torch.bool:
+        raise ValueError(
+            f"inputs must be integer token ids [N, steps] for this model, got {inputs.dtype} "
+            f"of shape {list(inputs.shape)}"
+        )
+    if inputs.numel() and (int(inputs.min()) < 0 or int(inputs.max()) >= model.vocabulary):
+        raise ValueError(
+            f"token ids range over {int(inputs.min())}..{int(inputs.max())}; the model's "
+            f"vocabulary is 0..{model.vocabulary - 1}"
+        )
+    return inputs.detach().to("cpu", torch.int64).contiguous()
 
 
 def _token_data_digest(train_tokens, targets: torch.Tensor) -> str:

@@ -1,4 +1,5 @@
-"""Models: ESN (reservoirpy), LSTM, RNN and the text8 autocomplete networks (torch), and
+"""Models: ESN (reservoirpy), LSTM, RNN, the text8 autocomplete networks and Garcia et al.'s
+document classifier (torch), and
 :func:`save` and :func:`load`, the one way a model is written and read."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ TORCH_KINDS = {
     "rnn": ("rnnatlas.models.rnn", "SequenceRNN"),
     "lowrank": ("rnnatlas.models.lowrank", "LowRankRNN"),
     "autocomplete": ("rnnatlas.models.autocomplete", "AutocompleteModel"),
+    "text_classifier": ("rnnatlas.models.text_classifier", "TextClassifier"),
 }
 MODEL_FILE = "model.pt"
 CARD_FILE = "model.json"

@@ -68,18 +68,7 @@ class SequenceLSTM(Rebuildable, nn.Module):
 
     @torch.no_grad()
     def _initialise_like_keras(self) -> None:
-        units = self.units
-        for layer in range(self.layers):
-            # Keras' kernel is (inputs, 4*units): same fan-in/fan-out as torch's transposed one.
-            nn.init.xavier_uniform_(getattr(self.lstm, f"weight_ih_l{layer}"))
-            # Keras makes the whole (units, 4*units) recurrent kernel orthogonal, not each gate.
-            nn.init.orthogonal_(getattr(self.lstm, f"weight_hh_l{layer}"))
-            input_bias = getattr(self.lstm, f"bias_ih_l{layer}")
-            input_bias.zero_()
-            input_bias[_FORGET_GATE * units : (_FORGET_GATE + 1) * units] = 1.0
-            recurrent_bias = getattr(self.lstm, f"bias_hh_l{layer}")
-            recurrent_bias.zero_()
-            recurrent_bias.requires_grad_(False)  # one bias per gate, as in Keras
+        initialise_lstm_like_keras(self.lstm)
         nn.init.xavier_uniform_(self.readout.weight)
         self.readout.bias.zero_()
 
@@ -142,6 +131,25 @@ class SequenceLSTM(Rebuildable, nn.Module):
             raise ValueError(f"lengths must be [{batch}], got {tuple(lengths.shape)}")
         if len(lengths) and (int(lengths.min()) < 1 or int(lengths.max()) > steps):
             raise ValueError(f"lengths must lie in 1..{steps} (the padded length)")
+
+
+@torch.no_grad()
+def initialise_lstm_like_keras(lstm: nn.LSTM) -> None:
+    """Keras' LSTM defaults on a torch LSTM: Glorot-uniform input kernels, orthogonal recurrent
+    kernels, zero biases but the forget gate's (1); torch's second bias vector (b_hh) held at
+    zero and frozen, so the trainable parameters are Keras' own."""
+    units = lstm.hidden_size
+    for layer in range(lstm.num_layers):
+        # Keras' kernel is (inputs, 4*units): same fan-in/fan-out as torch's transposed one.
+        nn.init.xavier_uniform_(getattr(lstm, f"weight_ih_l{layer}"))
+        # Keras makes the whole (units, 4*units) recurrent kernel orthogonal, not each gate.
+        nn.init.orthogonal_(getattr(lstm, f"weight_hh_l{layer}"))
+        input_bias = getattr(lstm, f"bias_ih_l{layer}")
+        input_bias.zero_()
+        input_bias[_FORGET_GATE * units : (_FORGET_GATE + 1) * units] = 1.0
+        recurrent_bias = getattr(lstm, f"bias_hh_l{layer}")
+        recurrent_bias.zero_()
+        recurrent_bias.requires_grad_(False)  # one bias per gate, as in Keras
 
 
 def _at_last_token(sequence: Tensor, lengths: Tensor) -> Tensor:
