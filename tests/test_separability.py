@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from rnnatlas.analysis.projection import tsne
 from rnnatlas.analysis.separability import (
     knn_accuracy,
     separability_by_step,
     silhouette,
-    tsne,
 )
 
 

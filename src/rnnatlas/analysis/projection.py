@@ -1,4 +1,5 @@
-"""2-D projections of hidden states (RSSviz: UMAP of recurrent states) and the numbers behind them.
+"""2-D projections of hidden states (RSSviz: UMAP of recurrent states; t-SNE and PCA) and the
+numbers behind them.
 
 Everything here works on plain arrays or on a states table in the public Parquet contract, so it
 applies to any model's states: unique-state selection, the UMAP fit, clause labels of the CSL
@@ -62,6 +63,30 @@ class Layout:
     reducer: object
     embedding: np.ndarray
     fit_seconds: float
+
+
+def tsne(
+    X: np.ndarray, perplexity: float = 30.0, seed: int = 0, early_exaggeration: float = 12.0
+) -> np.ndarray:
+    """2-D t-SNE (scikit-learn, PCA initialisation) of the rows of X."""
+    from sklearn.manifold import TSNE
+
+    X = np.asarray(X, dtype=np.float32)
+    if len(X) <= 3 * perplexity:
+        raise ValueError(
+            f"t-SNE with perplexity {perplexity} needs more than {3 * perplexity:g} points, "
+            f"got {len(X)}: lower the perplexity or project more states"
+        )
+    model = TSNE(n_components=2, perplexity=perplexity, early_exaggeration=early_exaggeration,
+                 init="pca", random_state=seed)  # fmt: skip
+    return model.fit_transform(X)
+
+
+def pca(X: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The rows of X on their first two principal axes (scikit-learn)."""
+    from sklearn.decomposition import PCA
+
+    return PCA(n_components=2, random_state=seed).fit_transform(np.asarray(X, dtype=np.float64))
 
 
 def exact_neighbors(X: np.ndarray, k: int, metric: str = "euclidean"):

@@ -50,20 +50,6 @@ def separability_by_step(
     return pd.DataFrame(rows)
 
 
-def tsne(X: np.ndarray, perplexity: float = 30.0, seed: int = 0) -> np.ndarray:
-    """2-D t-SNE (scikit-learn, PCA initialisation) of the rows of X."""
-    from sklearn.manifold import TSNE
-
-    X = np.asarray(X, dtype=np.float32)
-    if len(X) <= 3 * perplexity:
-        raise ValueError(
-            f"t-SNE with perplexity {perplexity} needs more than {3 * perplexity} points"
-        )
-    return TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(
-        X
-    )
-
-
 def _check(X: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     X, labels = np.asarray(X), np.asarray(labels)
     if X.ndim != 2 or len(X) != len(labels):

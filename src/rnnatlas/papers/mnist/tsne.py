@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from rnnatlas import states
-from rnnatlas.analysis.separability import separability_by_step, tsne
+from rnnatlas.analysis.projection import tsne
+from rnnatlas.analysis.separability import separability_by_step
 from rnnatlas.io import read_table, write_parquet
 
 log = logging.getLogger("rnnatlas")
