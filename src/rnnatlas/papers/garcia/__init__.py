@@ -1,0 +1,1 @@
+"""Garcia, Munz & Weiskopf 2021: visual analytics of LSTM hidden states (IMDB, Reuters)."""
