@@ -204,8 +204,9 @@ LIMITED_KEYS = {
         "csl.esn_units.values.*",
         "mnist.model.units",
         "text8.model.units",
+        "garcia.datasets.*.units",
     ),
-    "epochs": ("csl.models.*.epochs", "mnist.model.epochs"),
+    "epochs": ("csl.models.*.epochs", "mnist.model.epochs", "garcia.training.epochs"),
     "steps": ("text8.model.steps",),
 }
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 
 # Every Parquet writer's options: page CRCs let a reader tell flipped bytes from data.
 PARQUET_OPTIONS = {"compression": "zstd", "write_page_checksum": True}
+METADATA_KEY = b"rnnatlas"  # the key of our JSON in a Parquet file's key-value metadata
 
 
 @contextmanager
@@ -51,9 +52,23 @@ def read_json(path: str | Path, how_to_make: str):
         raise ValueError(f"{path} is not valid JSON ({err}): {how_to_make} again") from None
 
 
-def write_parquet(path: str | Path, frame: pd.DataFrame) -> None:
+def write_parquet(path: str | Path, frame: pd.DataFrame, metadata: dict | None = None) -> None:
+    """Write `frame`; `metadata` (JSON-able) goes to the file's key-value metadata `rnnatlas`."""
     with atomic_path(path) as tmp:
-        frame.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
+        if metadata is None:
+            frame.to_parquet(tmp, index=False, **PARQUET_OPTIONS)
+            return
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        extra = {METADATA_KEY: json.dumps(metadata, default=_jsonable).encode()}
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), **extra})
+        pq.write_table(table, tmp, **PARQUET_OPTIONS)
+
+
+def parquet_metadata(path: str | Path) -> dict:
+    """The `rnnatlas` key-value metadata of a Parquet file ({} when it has none)."""
+    with _parquet_errors(path):
+        raw = (pq.read_schema(path).metadata or {}).get(METADATA_KEY)
+    return json.loads(raw) if raw else {}
 
 
 @contextmanager

@@ -19,10 +19,17 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from rnnatlas.io import PARQUET_OPTIONS, iter_parquet, parquet_rows, read_parquet, read_table
+from rnnatlas.io import (
+    METADATA_KEY,
+    PARQUET_OPTIONS,
+    iter_parquet,
+    parquet_metadata,
+    parquet_rows,
+    read_parquet,
+    read_table,
+)
 
 FIXED_COLUMNS = ("sequence_id", "t", "token", "target", "prediction")
-METADATA_KEY = b"rnnatlas"
 
 
 class StatesError(ValueError):
@@ -170,9 +177,8 @@ def write(
 
 
 def metadata(path: str | Path) -> dict:
-    schema = pq.read_schema(path)
-    raw = (schema.metadata or {}).get(METADATA_KEY)
-    return json.loads(raw) if raw else {}
+    """The file's `rnnatlas` metadata: at least `states` and `model`."""
+    return parquet_metadata(path)
 
 
 def state_columns(schema: pa.Schema) -> list[str]:

@@ -111,8 +111,10 @@ def views_table(
     classes: Sequence[str],
     jump: float = DISTANCE_JUMP,
     change: float = CONFIDENCE_CHANGE,
+    targets=None,
 ) -> pd.DataFrame:
-    """One row per row of `index` (sequence_id, t, token): token, distance, the EP of every class
+    """One row per row of `index` (sequence_id, t, token): token, the true class (`target`, a
+    class name, when `targets` gives class indices per row), distance, the EP of every class
     (`ep_<class>`), its argmax (class name) and confidence, and the three filter flags."""
     predictions = np.asarray(predictions, dtype=np.float64)
     if predictions.shape != (len(index), len(classes)):
@@ -122,9 +124,10 @@ def views_table(
         )
     ids, steps = index["sequence_id"].to_numpy(), index["t"].to_numpy()
     distances = state_distances(ids, steps, states)
-    table = pd.DataFrame(
-        {"sequence_id": ids, "t": steps, "token": index["token"].to_numpy(), "distance": distances}
-    )
+    table = pd.DataFrame({"sequence_id": ids, "t": steps, "token": index["token"].to_numpy()})
+    if targets is not None:
+        table["target"] = np.asarray(classes, dtype=object)[np.asarray(targets, dtype=int)]
+    table["distance"] = distances
     for column, name in enumerate(classes):
         table[f"ep_{name}"] = predictions[:, column]
     table["argmax"] = np.asarray(classes, dtype=object)[predictions.argmax(axis=1)]

@@ -32,10 +32,12 @@ def color(model: str) -> str:
     return MODEL_COLORS.get(model, "#444444")
 
 
-def legend_below(ax, ncol: int = 3, fontsize: float = 8) -> None:
-    """The axes' legend under it, outside the data (with a constrained or tight layout)."""
+def legend_below(ax, ncol: int = 3, fontsize: float = 8, handles=None) -> None:
+    """The axes' legend (or one of `handles`) under it, outside the data (with a constrained or
+    tight layout)."""
+    extra = {} if handles is None else {"handles": handles}
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=ncol, frameon=False,
-              fontsize=fontsize)  # fmt: skip
+              fontsize=fontsize, **extra)  # fmt: skip
 
 
 def percent_symlog(ax) -> None:

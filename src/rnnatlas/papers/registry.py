@@ -37,6 +37,7 @@ PAPERS = (
     Paper("mnist", "Horoi et al. 2020 — low-dimensional dynamics on sequential MNIST"),
     Paper("text8", "Madsen 2019 — visualizing memorization in RNNs (text8 autocomplete)"),
     Paper("memory", "Koppula, Sim & Chin 2018 — memory signatures"),
+    Paper("garcia", "Garcia, Munz & Weiskopf 2021 — visual analytics of LSTM hidden states"),
 )
 
 

@@ -1,0 +1,106 @@
+"""The report's section on Garcia, Munz & Weiskopf 2021: what stands in for the paper's data,
+each use case's classifier and its views (figures drawn from views.parquet), and the claims."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from rnnatlas.io import read_json, read_parquet
+from rnnatlas.papers.garcia import reference as ref
+from rnnatlas.papers.garcia.claims import GarciaResults, registry
+from rnnatlas.report.html import Assets, pick
+from rnnatlas.report.section import assets, write_section
+from rnnatlas.step import Job
+
+FIGURES = (
+    ("projection", "Projection of the states after every word, with trajectories"),
+    ("heatmaps", "Expected prediction per class and word: correct and misclassified documents"),
+    ("distances", "Distance between consecutive states (global-max normalised)"),
+    ("text", "Text colored by the expected prediction; filtered words underlined"),
+    ("confusion", "Confusion matrix of the shown sequences"),
+)
+
+
+def load_results(metrics: Sequence[Path], views: Sequence[Path], config: Mapping) -> GarciaResults:
+    """metrics.json of each configured use case (in garcia.use_cases order) and the views
+    tables of each use case and of mnist (named by their folder)."""
+    cases = config["garcia"]["use_cases"]
+    results = GarciaResults()
+    for name, path in zip(cases, metrics, strict=True):
+        results.metrics[name] = read_json(path, "rule garcia_train writes it")
+    for path in views:
+        results.views[Path(path).parent.name] = read_parquet(path)
+    return results
+
+
+def _stand_in(card: Mapping) -> str:
+    source = card.get("source", {})
+    if source.get("kind") == "embedded":
+        return (
+            f"<p><b>{html.escape(card['dataset'])}</b> stands in for IMDB: "
+            f"{html.escape(source['dataset'])} ({html.escape(source['file'])}, gensim "
+            f"{html.escape(source['version'])}), {card['train_documents']} training and "
+            f"{card['test_documents']} test sentences, {card['vocabulary']:,} word ids. The "
+            "paper's IMDB has 25,000 reviews of each split; the views are the same, the model "
+            "sees far less text.</p>"
+        )
+    return (
+        f"<p><b>{html.escape(card['dataset'])}</b>: {html.escape(source.get('dataset', ''))}, "
+        f"{card['train_documents']:,} training and {card['test_documents']:,} test documents, "
+        f"{card['vocabulary']:,} word ids (test ids above the largest training id read as "
+        f"unknown: {card.get('test_ids_above_training', 0):,}).</p>"
+    )
+
+
+def _use_case(name: str, metrics: Mapping | None, figures, shown: Assets) -> str:
+    title = "sequential MNIST (the RNN of Horoi et al.)" if name == "mnist" else name
+    parts = [f"<h3>{html.escape(title)}</h3>"]
+    if metrics is not None:
+        parts.append(
+            f"<p>Test accuracy {100 * metrics['test_accuracy']:.1f} % (argmax; Keras' binary "
+            f"accuracy {100 * metrics['test_binary_accuracy']:.1f} %), "
+            f"{metrics['test_documents']:,} test documents, "
+            f"{metrics['trainable_parameters']:,} trainable parameters.</p>"
+        )
+    cells = [
+        shown.figure(
+            pick(figures, f"garcia/{name}/{figure}.png"),
+            title_,
+            f"results/analysis/garcia/{name}/views.parquet",
+        )  # fmt: skip
+        for figure, title_ in FIGURES
+    ]
+    parts.append(f"<div class='grid'>{''.join(cells)}</div>")
+    return "\n".join(parts)
+
+
+def garcia_section(config: Mapping, results: GarciaResults, cards, figures, shown) -> str:
+    garcia = config["garcia"]
+    parts = [
+        "<p>Every word's hidden state is read through the trained output layer (the "
+        "<i>expected prediction</i>, EP: what the model would answer if the document ended "
+        "there); consecutive states are compared by their Euclidean distance divided by the "
+        "largest over all documents; filters mark words after a distance jump (&ge; "
+        f"{garcia['filters']['distance_jump']:.2f}), a confidence change (some class's EP moves "
+        f"by &ge; {garcia['filters']['confidence_change']:.2f}) or an argmax flip. States of "
+        "padding, start and unknown tokens are left out, as in the authors' code. The same "
+        "views run on the sequential-MNIST RNN, 10 classes over 28 rows.</p>",
+        f"<p>The paper reports {ref.PAPER_ACCURACY['imdb']:.0f} % on IMDB and "
+        f"{ref.PAPER_ACCURACY['reuters']:.0f} % on Reuters; the latter is Keras' binary "
+        "accuracy over the 5 softmax outputs (binary_crossentropy), which a constant answer "
+        "puts at 80 %. Claims below compare like with like.</p>",
+    ]
+    parts += [_stand_in(read_json(card, "rule garcia_data writes it")) for card in cards]
+    for name in [*garcia["use_cases"], "mnist"]:
+        parts.append(_use_case(name, results.metrics.get(name), figures, shown))
+    return "\n".join(parts)
+
+
+def section(job: Job) -> None:
+    """Rule garcia_section: the Garcia claims and section of the report."""
+    config = job.params.config
+    results = load_results(job.input.metrics, job.input.views, config)
+    body = garcia_section(config, results, job.input.cards, job.input.figures, assets(job))
+    write_section(job, registry(), results, body)
