@@ -300,7 +300,8 @@ def read_documents(paths: Mapping[str, Path]) -> Documents:
     def split(name: str) -> tuple[np.ndarray, np.ndarray]:
         table = read_table(paths[name], ["label", "tokens"])
         flat = table.column("tokens").combine_chunks().flatten().to_numpy()
-        return flat.reshape(-1, card["max_length"]), table.column("label").to_numpy()
+        tokens = flat.reshape(-1, card["max_length"]).astype(np.int64)  # a writable copy
+        return tokens, table.column("label").to_numpy().astype(np.int64)
 
     train_tokens, train_labels = split("train")
     test_tokens, test_labels = split("test")

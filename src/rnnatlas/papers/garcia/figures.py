@@ -70,7 +70,7 @@ def projection_figure(
         ax.annotate(f"#{sequence_id}", (path["x"].iloc[-1], path["y"].iloc[-1]), fontsize=7)
     handles = [plt.Line2D([], [], ls="", marker="o", color=colors[c], label=c) for c in classes]
     style.legend_below(ax, handles=handles, ncol=min(len(classes), 5))
-    ax.set_title(f"Hidden states after every word ({method}); lines: {traced} documents")
+    ax.set_title(f"Hidden states after every step ({method}); lines: {traced} sequences")
     ax.set_xticks([])
     ax.set_yticks([])
     return style.save(fig, out_dir, name)
@@ -102,6 +102,7 @@ def heatmaps_figure(views: pd.DataFrame, out_dir: Path, name: str = "heatmaps", 
         ax.imshow(winners, aspect="auto", cmap=palette, vmin=-0.5, vmax=len(classes) - 0.5,
                   extent=below)  # fmt: skip
         ax.set_ylim(len(classes) + 1.5, 0.5)
+        ax.grid(False)
         ax.set_yticks(range(1, len(classes) + 2), [*classes, "argmax"], fontsize=7)
         ax.set_xticks(range(len(doc)), doc["token"].astype(str), rotation=90, fontsize=6)
         target = doc["target"].iloc[0] if "target" in doc else "?"
@@ -109,6 +110,10 @@ def heatmaps_figure(views: pd.DataFrame, out_dir: Path, name: str = "heatmaps", 
                      f"{doc['argmax'].iloc[-1]}", fontsize=8, loc="left")  # fmt: skip
     if chosen:
         fig.colorbar(image, ax=axes[:, 0], label="expected prediction", shrink=0.6)
+        handles = [plt.Rectangle((0, 0), 1, 1, color=_colors(classes)[c], label=c)
+                   for c in classes]  # fmt: skip
+        fig.legend(handles=handles, loc="outside lower center", ncol=min(len(classes), 6),
+                   fontsize=7, title="argmax row", frameon=False)  # fmt: skip
     return style.save(fig, out_dir, name)
 
 
@@ -138,7 +143,10 @@ def distances_figure(views: pd.DataFrame, out_dir: Path, name: str = "distances"
     return style.save(fig, out_dir, name)
 
 
-def text_figure(views: pd.DataFrame, out_dir: Path, name: str = "text", documents=6, width=95):
+TEXT_POINTS = 8.0  # font size of the text figure; a monospace character is 0.6 of it wide
+
+
+def text_figure(views: pd.DataFrame, out_dir: Path, name: str = "text", documents=6, width=150):
     """Documents as text, every word on a box colored by its argmax class with the confidence
     as opacity; words any filter flags are underlined."""
     import matplotlib.pyplot as plt
@@ -163,21 +171,26 @@ def text_figure(views: pd.DataFrame, out_dir: Path, name: str = "text", document
             lines.append((y, x, word, colors[row.argmax], row.confidence, flagged))
             x += len(word) + 1
         y += 2
-    fig, ax = plt.subplots(figsize=(11, 0.22 * y + 0.8))
+    # one data unit = one monospace character: the axes are `width` characters wide
+    inches = width * 0.6 * TEXT_POINTS / 72
+    fig = plt.figure(figsize=(inches + 0.4, 0.2 * y + 0.9))
+    ax = fig.add_axes((0.2 / (inches + 0.4), 0.6 / (0.2 * y + 0.9), inches / (inches + 0.4),
+                       0.2 * y / (0.2 * y + 0.9)))  # fmt: skip
     ax.set_xlim(0, width)
     ax.set_ylim(y, -1)
     ax.axis("off")
     for line, x, word, color, alpha, flagged in lines:
         box = None if color is None else {"boxstyle": "square,pad=0.1", "lw": 0,
                                           "fc": (*color[:3], 0.15 + 0.6 * alpha)}  # fmt: skip
-        ax.text(x, line, word, family="monospace", fontsize=7, va="center", bbox=box,
+        ax.text(x, line, word, family="monospace", fontsize=TEXT_POINTS, va="center", bbox=box,
                 fontweight="bold" if color is None else "normal")  # fmt: skip
         if flagged:
             ax.plot([x, x + len(word)], [line + 0.4, line + 0.4], color="black", lw=0.8)
     handles = [plt.Rectangle((0, 0), 1, 1, color=colors[c], alpha=0.6, label=c) for c in classes]
     handles.append(plt.Line2D([], [], color="black", lw=0.8, label="flagged by a filter"))
-    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=7)
-    ax.set_title("Text colored by the expected prediction after each word", fontsize=9)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 6), fontsize=7,
+               frameon=False)  # fmt: skip
+    fig.suptitle("Text colored by the expected prediction after each word", fontsize=9)
     return style.save(fig, out_dir, name)
 
 
