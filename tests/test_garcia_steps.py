@@ -84,3 +84,53 @@ def test_figures_of_the_views(run):
 
     paths = draw_all(run["views"], run["projection"], run["root"] / "figures")
     assert len(paths) == 10 and all(p.stat().st_size > 3000 for p in paths)
+
+
+def test_the_authors_json_round_trip(run, tmp_path):
+    from rnnatlas.papers.garcia.interop import export_json, import_json
+
+    exported = tmp_path / "data_projection.json"
+    export_json(run["states"], run["projection"], exported, accuracy=0.5)
+    document = json.loads(exported.read_text())
+    assert (
+        document["classes"] == ["negative", "positive"] and document["model_accuracy"] == "50.00%"
+    )
+    # the binary model's shape: one output per word, one-element label lists
+    assert len(document["modelOutputs"][0][0]) == 1 and len(document["actualValues"][0]) == 1
+    back_states, back_projection = tmp_path / "states.parquet", tmp_path / "projection.parquet"
+    import_json(exported, back_states, back_projection)
+    ours, theirs = read_parquet(run["states"]), read_parquet(back_states)
+    assert theirs["token"].tolist() == ours["token"].tolist()
+    np.testing.assert_allclose(np.stack(theirs["h"]), np.stack(ours["h"]), rtol=1e-6)
+    np.testing.assert_allclose(np.stack(theirs["prediction"]), np.stack(ours["prediction"]),
+                               rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(read_parquet(back_projection)[["x", "y"]],
+                               read_parquet(run["projection"])[["x", "y"]])  # fmt: skip
+
+
+def test_a_hand_written_authors_file_imports(tmp_path):
+    from rnnatlas.papers.garcia.interop import import_json
+
+    document = {
+        "classes": ["a", "b", "c"], "texts": [["x", "y"]], "actualValues": [2],
+        "predictions": [1], "modelOutputs": [[[0.2, 0.5, 0.3], [0.1, 0.6, 0.3]]],
+        "hiddenStates": [[[1.0, 0.0], [0.0, 1.0]]], "projection": [[[0, 0], [3, 4]]],
+    }  # fmt: skip
+    path = tmp_path / "theirs.json"
+    path.write_text(json.dumps(document))
+    import_json(path, tmp_path / "s.parquet", tmp_path / "p.parquet")
+    table = read_parquet(tmp_path / "s.parquet")
+    assert table["target"].tolist() == [2, 2] and table["token"].tolist() == ["x", "y"]
+    assert metadata(tmp_path / "s.parquet")["classes"] == ["a", "b", "c"]
+    from rnnatlas.cli import main
+
+    assert main(["garcia-import", str(path), "--out", str(tmp_path / "imported")]) == 0
+    views = read_parquet(tmp_path / "imported" / "views.parquet")
+    # the second word's state is sqrt(2) from the first, the largest step: distance 1
+    assert views["distance"].tolist()[1] == 1.0 and views["argmax"].tolist() == ["b", "b"]
+    assert views["target"].tolist() == ["c", "c"]
+    document["texts"] = [["x"]]  # one word, two states
+    path.write_text(json.dumps(document))
+    with pytest.raises(ValueError, match="document 0 has"):
+        import_json(path, tmp_path / "s2.parquet", tmp_path / "p2.parquet")
+    assert not (tmp_path / "s2.parquet").exists()

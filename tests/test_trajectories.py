@@ -79,3 +79,41 @@ def test_pca_recovers_the_axis_of_largest_spread():
     # noise tilts it by ~ its sample covariance with the first over 25: well below 1e-4
     np.testing.assert_allclose(np.abs(coordinates[:, 0]), np.abs(5.0 * (along - along.mean())),
                                atol=1e-4)  # fmt: skip
+
+
+def _steps(sequence_id, jumps, changes, flips=()):
+    n = len(jumps)
+    return pd.DataFrame({
+        "sequence_id": sequence_id, "t": np.arange(n), "distance_jump": jumps,
+        "confidence_change": changes, "argmax_flip": [t in flips for t in range(n)],
+    })  # fmt: skip
+
+
+def test_jump_coincidence_against_shuffled_jumps():
+    from rnnatlas.analysis.trajectories import jump_coincidence
+
+    # 10 moving steps (t = 1..10); changes at t = 3 and 7, the jumps exactly there
+    marks = np.zeros(11, dtype=bool)
+    marks[[3, 7]] = True
+    views = _steps(0, marks, marks)
+    result = jump_coincidence(views, shuffles=4000, seed=1)
+    assert result["observed"] == 1.0 and result["jumps"] == 2 and result["steps"] == 10
+    # two random steps of ten: on average 2/10 of them are changes; both are with p 1/C(10,2)
+    assert abs(result["null_mean"] - 0.2) < 0.01
+    assert abs(result["p_value"] - 1 / 45) < 0.008
+    none = jump_coincidence(_steps(0, np.zeros(5, bool), marks[:5]))
+    assert none["jumps"] == 0 and none["observed"] is None
+
+
+def test_decision_points_by_hand():
+    from rnnatlas.analysis.trajectories import decision_points
+
+    views = pd.concat([
+        _steps(0, [False] * 8, [False] * 8, flips=(2, 5)),  # the class settles after t = 5
+        _steps(1, [False] * 4, [False] * 4),  # never flips
+    ])  # fmt: skip
+    views["argmax"], views["target"] = "a", "a"
+    table = decision_points(views)
+    assert table["settled_at"].tolist() == [5, 0]
+    assert table["fraction"].tolist() == [5 / 8, 0.0]
+    assert table["correct"].tolist() == [True, True]

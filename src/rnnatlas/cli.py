@@ -26,6 +26,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("path", type=Path)
     p = sub.add_parser(
+        "garcia-import",
+        help="read a hiddenStatesVis JSON (Garcia et al.'s viewer data) into a states file, a "
+        "projection table and the views table",
+    )
+    p.add_argument("path", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="folder for the three tables")
+    p = sub.add_parser(
         "record",
         help="keep a finished run's claims, command, machine, package versions and wall time per "
         "rule under reproductions/NAME (the report shows its verdicts beside the live ones)",
@@ -56,6 +63,11 @@ def run(args: argparse.Namespace) -> None:
         rows = next(iter(checked.values()))
         print(f"{args.path}: valid states file; {rows:,} rows; states {', '.join(checked)}")
         print(f"metadata: {metadata(args.path)}")
+    elif args.step == "garcia-import":
+        from rnnatlas.papers.garcia.interop import import_views
+
+        written = import_views(args.path, args.out)
+        print(f"{args.path}: {', '.join(str(p) for p in written)}")
     elif args.step == "record":
         from rnnatlas.report.records import RECORDS_DIR, write_record
 

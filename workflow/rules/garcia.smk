@@ -154,6 +154,27 @@ rule garcia_figures:
         "../scripts/step.py"
 
 
+rule garcia_export:
+    input:
+        states=lambda wildcards: garcia_views_inputs(wildcards)["states"],
+        projection="results/analysis/garcia/{use_case}/projection.parquet",
+        metrics=lambda wildcards: f"{garcia_model_dir(wildcards.use_case)}/metrics.json",
+    output:
+        "results/analysis/garcia/{use_case}/hiddenStatesVis.json",
+    log:
+        "logs/analysis/garcia_export/{use_case}.log",
+    benchmark:
+        "results/benchmarks/analysis/garcia_export/{use_case}.tsv"
+    conda:
+        "../../envs/rnnatlas.yaml"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=10,
+    script:
+        "../scripts/step.py"
+
+
 # This paper's part of the report: its claims checked, its HTML section.
 rule garcia_section:
     input:

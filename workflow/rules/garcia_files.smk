@@ -53,6 +53,10 @@ def garcia_outputs():
     return (
         [path for case in cases for path in garcia_views_of(case)]
         + [f"{garcia_model_dir(case)}/metrics.json" for case in GARCIA_USE_CASES]
+        + [
+            f"results/analysis/garcia/{case}/hiddenStatesVis.json"
+            for case in GARCIA_USE_CASES
+        ]
         + [f"results/data/garcia-{case}/card.json" for case in GARCIA_USE_CASES]
         + [
             f"results/figures/garcia/{case}/{name}.png"

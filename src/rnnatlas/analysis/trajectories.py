@@ -136,3 +136,51 @@ def views_table(
     for column in marks:
         table[column] = marks[column].to_numpy()
     return table
+
+
+def jump_coincidence(views: pd.DataFrame, shuffles: int = 1000, seed: int = 0) -> dict:
+    """How often a distance jump comes with a change of the expected prediction (a confidence
+    change or an argmax flip) at the same step, against the same jumps put at random steps of
+    their sequence (`shuffles` permutations within each sequence, t > 0). Returns the observed
+    share, the permutation mean and sd, and the one-sided p-value (share of permutations at
+    least as high, with the +1 correction)."""
+    moving = views[views["t"] > 0].sort_values(["sequence_id", "t"])
+    sequences = moving["sequence_id"].to_numpy()
+    jumps = moving["distance_jump"].to_numpy(bool)
+    change = (moving["confidence_change"] | moving["argmax_flip"]).to_numpy(bool)
+    if not jumps.any():
+        return {"jumps": 0, "steps": int(len(moving)), "changes": int(change.sum()),
+                "observed": None, "null_mean": None, "null_sd": None, "p_value": None}  # fmt: skip
+    observed = float(change[jumps].mean())
+    rng = np.random.default_rng(seed)
+    null = np.empty(shuffles)
+    for k in range(shuffles):
+        # sorted by sequence, a lexsort on (random keys, sequence) permutes within each sequence
+        within = np.lexsort((rng.random(len(jumps)), sequences))
+        null[k] = change[jumps[within]].mean()
+    return {
+        "jumps": int(jumps.sum()),
+        "steps": int(len(moving)),
+        "changes": int(change.sum()),
+        "observed": observed,
+        "null_mean": float(null.mean()),
+        "null_sd": float(null.std(ddof=1)),
+        "p_value": float((np.sum(null >= observed) + 1) / (shuffles + 1)),
+    }
+
+
+def decision_points(views: pd.DataFrame) -> pd.DataFrame:
+    """Per sequence: its length, the step after which the expected prediction's class no longer
+    changes (0 if it never flips), that step as a fraction of the length, and whether that final
+    class is the true one (when `target` is known)."""
+    rows = []
+    for sequence_id, part in views.sort_values(["sequence_id", "t"]).groupby("sequence_id"):
+        flips = np.flatnonzero(part["argmax_flip"].to_numpy(bool))
+        settled = int(part["t"].to_numpy()[flips[-1]]) if len(flips) else 0
+        length = len(part)
+        row = {"sequence_id": sequence_id, "length": length, "settled_at": settled,
+               "fraction": settled / length}  # fmt: skip
+        if "target" in part:
+            row["correct"] = bool(part["argmax"].iloc[-1] == part["target"].iloc[-1])
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -7,6 +7,9 @@ import html
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
+
+from rnnatlas.analysis.trajectories import decision_points, jump_coincidence
 from rnnatlas.io import read_json, read_parquet
 from rnnatlas.papers.garcia import reference as ref
 from rnnatlas.papers.garcia.claims import GarciaResults, registry
@@ -54,7 +57,7 @@ def _stand_in(card: Mapping) -> str:
     )
 
 
-def _use_case(name: str, metrics: Mapping | None, figures, shown: Assets) -> str:
+def _use_case(name: str, metrics: Mapping | None, views, figures, shown: Assets) -> str:
     title = "sequential MNIST (the RNN of Horoi et al.)" if name == "mnist" else name
     parts = [f"<h3>{html.escape(title)}</h3>"]
     if metrics is not None:
@@ -63,6 +66,14 @@ def _use_case(name: str, metrics: Mapping | None, figures, shown: Assets) -> str
             f"accuracy {100 * metrics['test_binary_accuracy']:.1f} %), "
             f"{metrics['test_documents']:,} test documents, "
             f"{metrics['trainable_parameters']:,} trainable parameters.</p>"
+        )
+    if views is not None:
+        parts.append(observations(views))
+    if name != "mnist":
+        parts.append(
+            f"<p>In the authors' viewer's format: <code>results/analysis/garcia/{html.escape(name)}"
+            "/hiddenStatesVis.json</code> (and <code>rnnatlas garcia-import</code> reads theirs "
+            "into ours).</p>"
         )
     cells = [
         shown.figure(
@@ -74,6 +85,31 @@ def _use_case(name: str, metrics: Mapping | None, figures, shown: Assets) -> str
     ]
     parts.append(f"<div class='grid'>{''.join(cells)}</div>")
     return "\n".join(parts)
+
+
+def observations(views) -> str:
+    """The numbers behind the pictures: do distance jumps come with changes of the expected
+    prediction more often than jumps placed at random, and how early is the class decided."""
+    jumps = jump_coincidence(views)
+    settled = decision_points(views)
+    mean = float(settled["fraction"].mean())
+    se = float(settled["fraction"].std(ddof=1) / np.sqrt(len(settled))) if len(settled) > 1 else 0
+    early = float((settled["fraction"] <= 0.5).mean())
+    if jumps["observed"] is None:
+        jump_text = f"no distance jump among {jumps['steps']:,} steps"
+    else:
+        jump_text = (
+            f"{100 * jumps['observed']:.1f} % of the {jumps['jumps']:,} distance jumps come with "
+            f"a change of the expected prediction (confidence change or argmax flip), against "
+            f"{100 * jumps['null_mean']:.1f} % ± {100 * jumps['null_sd']:.1f} for the same jumps "
+            f"at random steps of their sequence (permutation p = {jumps['p_value']:.3g})"
+        )
+    return (
+        f"<p class='observation'>Observations: {jump_text}. The predicted class stops "
+        f"changing after {100 * mean:.0f} % ± {100 * se:.0f} of a sequence on average (SE over "
+        f"{len(settled)} sequences); {100 * early:.0f} % are decided within their first half."
+        "</p>"
+    )
 
 
 def garcia_section(config: Mapping, results: GarciaResults, cards, figures, shown) -> str:
@@ -94,7 +130,9 @@ def garcia_section(config: Mapping, results: GarciaResults, cards, figures, show
     ]
     parts += [_stand_in(read_json(card, "rule garcia_data writes it")) for card in cards]
     for name in [*garcia["use_cases"], "mnist"]:
-        parts.append(_use_case(name, results.metrics.get(name), figures, shown))
+        parts.append(
+            _use_case(name, results.metrics.get(name), results.views.get(name), figures, shown)
+        )
     return "\n".join(parts)
 
 

@@ -80,6 +80,15 @@ def views(job: Job) -> None:
     )  # fmt: skip
 
 
+def export(job: Job) -> None:
+    """Rule garcia_export: the use case's states and projection in the authors' JSON format."""
+    from rnnatlas.io import read_json
+    from rnnatlas.papers.garcia.interop import export_json
+
+    metrics = read_json(job.input.metrics, "rule garcia_train writes it")
+    export_json(job.input.states, job.input.projection, job.output[0], metrics["test_accuracy"])
+
+
 def figures(job: Job) -> None:
     """Rule garcia_figures: the paper's views of one use case as static figures."""
     from rnnatlas.figures.style import declared_folders
