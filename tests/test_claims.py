@@ -196,6 +196,11 @@ def test_visual_claims_on_hand_made_measures(config):
         results.visual = _visual(structure=shares)
         got = _by_id(_check_csl(config, results))
         assert got["csl.units.structure_emphasis"]["verdict"] == verdict, shares
+    # an LSTM that has not learnt the task (95 % valid error): its units say nothing yet
+    untrained = _results(_runs([0.006, 0.006], [0.95, 0.95]))
+    untrained.visual = _visual(structure=(0.99, 0.2))
+    record = _by_id(_check_csl(config, untrained))["csl.units.structure_emphasis"]
+    assert record["verdict"] == NOT_CHECKED and "lstm 95.0 %" in record["detail"]
 
     results.visual = _visual(trust=(0.95, 0.85), ratios=(0.9, 0.88, 0.3, 0.29, 0.28), polyvalent=0)
     got = _by_id(_check_csl(config, results))

@@ -17,6 +17,7 @@ from rnnatlas.report.claims import (
 
 TRUST_THRESHOLD = 0.90  # trustworthiness at which a 2-D layout is read as faithful
 EMPHASIS_PERCENTILE = 0.95  # emphasised units must beat this share of random unit sets
+UNITS_COMPETENCE = 0.10  # valid error an analysed network must stay under for its units to count
 SPEARMAN_THRESHOLD = -0.9  # nesting must shrink steadily with the shared prefix
 R2_THRESHOLD = 0.9  # ... and geometrically (a straight line in log scale)
 
@@ -155,6 +156,28 @@ def _polyvalent(model: str = "esn") -> Claim:
     )
 
 
+def _units_competence(models):
+    """The analysed networks (csl.states.seed on the 4-object corpus) must have learnt the task:
+    valid error <= UNITS_COMPETENCE; (tables, config) -> the shortfall or None."""
+
+    def shortfall(results, config) -> str | None:
+        runs = results.runs
+        seed = config["csl"]["states"]["seed"]
+        rows = runs[(runs["protocol"] == "variengien") & (runs["n_objects"] == 4)
+                    & (runs["seed"] == seed) & runs["model"].isin(models)]  # fmt: skip
+        errors = rows.set_index("model")["valid_error"]
+        below = [f"{m} {100 * errors[m]:.1f} %" for m in models
+                 if m in errors and errors[m] > UNITS_COMPETENCE]  # fmt: skip
+        if not below:
+            return None
+        return (
+            f"valid error of the analysed network(s) {', '.join(below)} > "
+            f"{100 * UNITS_COMPETENCE:.0f} %: their readouts have not learnt the task"
+        )
+
+    return shortfall
+
+
 def _structure_emphasis(models=("esn", "lstm")) -> Claim:
     def requires(config):
         for model in models:
@@ -210,6 +233,7 @@ def _structure_emphasis(models=("esn", "lstm")) -> Claim:
         source="[text] abstract (2); our test: clause decoding from the most weighted units",
         requires=requires,
         evaluate=evaluate,
+        competence=_units_competence(models),
     )
 
 
