@@ -140,6 +140,8 @@ rule garcia_figures:
             f"results/figures/garcia/{{use_case}}/{name}.svg"
             for name in GARCIA_FIGURES
         ],
+        # the linked views: one self-contained page (projection, text, heatmap, bars, filters)
+        explorer="results/figures/garcia/{use_case}/explorer.html",
     log:
         "logs/figures/garcia/{use_case}.log",
     benchmark:
@@ -150,6 +152,8 @@ rule garcia_figures:
     resources:
         mem_mb=2000,
         runtime=10,
+    params:
+        filters=GARCIA["filters"],
     script:
         "../scripts/step.py"
 

@@ -63,4 +63,5 @@ def garcia_outputs():
             for case in cases
             for name in GARCIA_FIGURES
         ]
+        + [f"results/figures/garcia/{case}/explorer.html" for case in cases]
     )

@@ -83,6 +83,12 @@ def _use_case(name: str, metrics: Mapping | None, views, figures, shown: Assets)
         )  # fmt: skip
         for figure, title_ in FIGURES
     ]
+    explorer = shown.link(pick(figures, f"garcia/{name}/explorer.html"))
+    parts.append(
+        f"<p><a href='{explorer}'>Open the linked views</a> (one self-contained page: the "
+        "projection, the text, the heatmap and the distance bars linked by hovering, with the "
+        "three filters and a table to pick a sequence).</p>"
+    )
     parts.append(f"<div class='grid'>{''.join(cells)}</div>")
     return "\n".join(parts)
 

@@ -102,3 +102,10 @@ def figures(job: Job) -> None:
     missing = sorted(set(map(Path, declared)) - set(map(Path, written)))
     if missing:
         raise ValueError(f"rule {job.rule}: no figure drawn for {[str(p) for p in missing]}")
+    from rnnatlas.figures.linked_views import linked_views_html
+    from rnnatlas.io import read_parquet
+
+    linked_views_html(
+        read_parquet(job.input.views), read_parquet(job.input.projection), job.output.explorer,
+        f"Linked views: {job.wildcards.use_case}", jump=job.params.filters["distance_jump"],
+    )  # fmt: skip
