@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -196,21 +196,6 @@ def non_finite(value, key: str = "") -> list[str]:
     return []
 
 
-# The keys each ceiling of `limits` bounds ("*": every entry of a mapping or list). A typo such
-# as steps: 1427800 stops here, not weeks into a run; raising the ceiling is the override.
-LIMITED_KEYS = {
-    "units": (
-        "csl.models.*.units",
-        "csl.esn_units.values.*",
-        "mnist.model.units",
-        "text8.model.units",
-        "garcia.datasets.*.units",
-    ),
-    "epochs": ("csl.models.*.epochs", "mnist.model.epochs", "garcia.training.epochs"),
-    "steps": ("text8.model.steps",),
-}
-
-
 def _entries(value, parts: list[str], key: str):
     """(key path, value) of every entry `parts` reaches under `value`."""
     if not parts:
@@ -227,10 +212,13 @@ def _entries(value, parts: list[str], key: str):
         yield from _entries(value[head], rest, f"{key}.{head}" if key else head)
 
 
-def limit_problems(config: Mapping) -> list[str]:
-    """Every size or training length above its ceiling in `limits`."""
+def limit_problems(config: Mapping, limited: Mapping[str, Sequence[str]]) -> list[str]:
+    """Every size or training length above its ceiling in `limits`. `limited`: ceiling name ->
+    the key paths it bounds ("*": every entry of a mapping or list), each paper's `LIMITED_KEYS`.
+    A typo such as steps: 1427800 stops here, not weeks into a run; raising the ceiling is the
+    override."""
     problems = []
-    for name, paths in LIMITED_KEYS.items():
+    for name, paths in limited.items():
         ceiling = config["limits"][name]
         for path in paths:
             for key, value in _entries(config, path.split("."), ""):
@@ -245,13 +233,12 @@ def limit_problems(config: Mapping) -> list[str]:
 def validate(config: Mapping, checks: Iterable[Checker] = ()) -> Mapping:
     """Raise :class:`ConfigError` listing every problem; return the config unchanged if valid.
 
-    The schema first; then, if it holds, the ceilings of `limits` and each of `checks` (the
-    papers' cross-field checks, `rnnatlas.papers.registry.config_checks()`): a function of the
-    config returning problems.
+    The schema first; then, if it holds, each of `checks` (the papers' ceilings of `limits` and
+    cross-field checks, `rnnatlas.papers.registry.config_checks()`): a function of the config
+    returning problems.
     """
     problems = schema_errors(config) + non_finite(config)
     if not problems:
-        problems += limit_problems(config)
         for check in checks:
             problems += check(config)
     if problems:

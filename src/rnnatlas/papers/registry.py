@@ -28,8 +28,13 @@ class Paper:
         return import_module(f"{self.package}.claims").registry()
 
     def config_problems(self, config: Mapping) -> list[str]:
-        """What the config schema cannot say about this paper's keys (cross-references)."""
-        return import_module(f"{self.package}.checks").config_problems(config)
+        """What the config schema cannot say about this paper's keys: sizes above the ceilings
+        of `limits` (its checks' LIMITED_KEYS), then its cross-references."""
+        from rnnatlas.config import limit_problems
+
+        checks = import_module(f"{self.package}.checks")
+        limited = getattr(checks, "LIMITED_KEYS", {})
+        return limit_problems(config, limited) + checks.config_problems(config)
 
 
 PAPERS = (

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+# The keys each ceiling of `limits` bounds (rnnatlas.config.limit_problems)
+LIMITED_KEYS = {
+    "units": ("csl.models.*.units", "csl.esn_units.values.*"),
+    "epochs": ("csl.models.*.epochs",),
+}
+
 
 def config_problems(config: Mapping) -> list[str]:
     """Checks a JSON schema cannot express: names that must refer to configured models."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# The keys each ceiling of `limits` bounds (rnnatlas.config.limit_problems)
+LIMITED_KEYS = {"units": ("garcia.datasets.*.units",), "epochs": ("garcia.training.epochs",)}
+
 
 def config_problems(config: Mapping) -> list[str]:
     garcia = config["garcia"]

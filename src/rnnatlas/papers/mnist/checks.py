@@ -6,6 +6,9 @@ from collections.abc import Mapping
 
 from rnnatlas.analysis.attractors import MAX_LINKAGE_POINTS
 
+# The keys each ceiling of `limits` bounds (rnnatlas.config.limit_problems)
+LIMITED_KEYS = {"units": ("mnist.model.units",), "epochs": ("mnist.model.epochs",)}
+
 
 def config_problems(config: Mapping) -> list[str]:
     mnist = config["mnist"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+# The keys each ceiling of `limits` bounds (rnnatlas.config.limit_problems)
+LIMITED_KEYS = {"units": ("text8.model.units",), "steps": ("text8.model.steps",)}
+
 
 def config_problems(config: Mapping) -> list[str]:
     text8 = config["text8"]
