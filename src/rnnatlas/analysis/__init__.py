@@ -14,6 +14,9 @@ _PUBLIC = {
     # the module is callable too: `rnnatlas.analysis.connectivity(...)` works either way
     "connectivity": "rnnatlas.analysis.connectivity",
     "memory_signature": "rnnatlas.analysis.memory_signature",
+    "fixed_points": "rnnatlas.analysis.fixed_point_finder",
+    "expected_predictions": "rnnatlas.analysis.trajectories",
+    "state_distances": "rnnatlas.analysis.trajectories",
 }
 __all__ = sorted(_PUBLIC)
 
