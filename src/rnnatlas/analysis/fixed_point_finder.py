@@ -29,7 +29,7 @@ class FixedPoints:
     jacobian_eigenvalues: np.ndarray  # [K, n] complex, by decreasing modulus
     stable: np.ndarray  # [K] every |eigenvalue| < 1
     starts: int  # candidates optimised
-    dropped: dict  # why candidates were left out: {"slow": count, "outlier": count, "duplicate": count}
+    dropped: dict  # candidates left out, by why: slow, outlier, duplicate
 
 
 def _speed(step, x: Tensor) -> Tensor:
