@@ -125,6 +125,9 @@ def fixed_points(
         jacobian_eigenvalues=eigenvalues,
         stable=np.abs(eigenvalues).max(axis=1) < 1.0 if len(kept) else np.empty(0, bool),
         starts=len(points),
-        dropped={"slow": int(fast.sum()), "outlier": int((far & ~fast).sum()),
-                 "duplicate": int(len(good) - len(kept))},  # fmt: skip
+        dropped={
+            "slow": int(fast.sum()),
+            "outlier": int((far & ~fast).sum()),
+            "duplicate": int(len(good) - len(kept)),
+        },  # fmt: skip
     )
