@@ -107,7 +107,8 @@ def test_a_record_keeps_claims_commit_machine_and_rule_times(finished_run, tmp_p
     run, commit = finished_run
     out = tmp_path / "reproductions" / "long"
     argv = ["record", "long", "--preset", "workflow/presets/x.yaml", "--command", "snakemake x",
-            "--log", str(run / "run.log"), "--run", str(run), "--out", str(out)]  # fmt: skip
+            "--log", str(run / "run.log"), "--run", str(run), "--out", str(out),
+            "--note", "tests ran beside it"]  # fmt: skip
     assert main(argv) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["commit"] == commit and manifest["command"] == "snakemake x"
@@ -122,6 +123,7 @@ def test_a_record_keeps_claims_commit_machine_and_rule_times(finished_run, tmp_p
     readme = (out / "README.md").read_text()
     assert "1 h 30 min of wall time" in readme and "| train | 2 | 0 min 04 s |" in readme
     assert "1 reproduced, 0 not reproduced, 1 inconclusive" in readme
+    assert "Conditions: tests ran beside it." in readme
     [recorded] = read_records([out])
     assert recorded.label == f"long @{commit[:7]}"
     assert recorded.verdicts["p.c"] == "inconclusive"

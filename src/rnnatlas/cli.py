@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", type=Path, default=Path("."), help="the run's checkout (default: .)")
     p.add_argument("--claims", type=Path, help="default: RUN/results/report/claims.json")
     p.add_argument("--out", type=Path, help="default: ./reproductions/NAME")
+    p.add_argument("--note", default="", help="conditions a reader should know (shared machine)")
     return parser
 
 
@@ -73,7 +74,9 @@ def run(args: argparse.Namespace) -> None:
 
         out = args.out or Path(RECORDS_DIR) / args.name
         claims = args.claims or args.run / "results" / "report" / "claims.json"
-        manifest = write_record(out, args.run, claims, args.log, args.command, args.preset)
+        manifest = write_record(
+            out, args.run, claims, args.log, args.command, args.preset, note=args.note
+        )
         print(f"{out}: {manifest['jobs']} jobs, {manifest['wall_seconds'] / 60:.1f} min, "
               f"claims {manifest['headline']['claims']}")  # fmt: skip
 

@@ -153,10 +153,12 @@ def write_record(
     logs: Sequence[str | Path],
     command: str,
     preset: str,
+    note: str = "",
 ) -> dict:
     """Write `out`/{claims.json, manifest.json, README.md} for the finished run in `run_root`,
-    whose Snakemake output went to `logs` (one per invocation, e.g. a resumed run); returns the
-    manifest."""
+    whose Snakemake output went to `logs` (one per invocation, e.g. a resumed run); `note` says
+    what a reader should know about the conditions (e.g. other work sharing the machine);
+    returns the manifest."""
     run_root = Path(run_root)
     claims = read_json(claims_path, "the run must finish its report first")
     benchmarks, wall, first, last = {}, 0.0, None, None
@@ -185,6 +187,7 @@ def write_record(
         "machine": machine(),
         "packages": package_versions(),
         "rules": per_rule.to_dict(orient="records"),
+        "note": note,
     }
     out = Path(out)
     write_json(out / "claims.json", claims)
@@ -224,6 +227,7 @@ from an empty `results/`:
 - Machine: {m["cpu"]}, {m["cores"]} cores, {m["memory_gib"]} GiB, {m["gpu"] or "no GPU"};
   {m["os"]}, Python {m["python"]}. Package versions are in `manifest.json`.
 - Claims (each measurement once): {claims}.
+- Conditions: {manifest.get("note") or "the machine ran this alone"}.
 - Checks: {checks or "none"}.
 
 `claims.json` holds every record as the report wrote it; the report built from any later commit
