@@ -553,16 +553,9 @@ def _check_classification_data(model, inputs, labels) -> tuple[torch.Tensor, tor
 
 def _check_token_inputs(model, inputs: torch.Tensor) -> torch.Tensor:
     """int64 token ids [N, T] below model.vocabulary, as a CPU tensor."""
-    if inputs.dim() != 2 or inputs.is_floating_point() or inputs.dtype == torch.bool:
-        raise ValueError(
-            f"inputs must be integer token ids [N, steps] for this model, got {inputs.dtype} "
-            f"of shape {list(inputs.shape)}"
-        )
-    if inputs.numel() and (int(inputs.min()) < 0 or int(inputs.max()) >= model.vocabulary):
-        raise ValueError(
-            f"token ids range over {int(inputs.min())}..{int(inputs.max())}; the model's "
-            f"vocabulary is 0..{model.vocabulary - 1}"
-        )
+    from rnnatlas.models.text_classifier import check_token_ids
+
+    check_token_ids(inputs, model.vocabulary)
     return inputs.detach().to("cpu", torch.int64).contiguous()
 
 

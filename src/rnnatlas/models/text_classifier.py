@@ -106,14 +106,18 @@ class TextClassifier(Rebuildable, nn.Module):
         return {"h": torch.stack(hidden, dim=1), "c": torch.stack(cell, dim=1)}
 
     def _check(self, tokens: Tensor) -> Tensor:
-        if tokens.dim() != 2 or tokens.dtype not in (torch.int64, torch.int32):
-            raise ValueError(
-                f"TextClassifier expects integer token ids [batch, time], got {tokens.dtype} "
-                f"{tuple(tokens.shape)}"
-            )
-        if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= self.vocabulary):
-            raise ValueError(
-                f"token ids range over {int(tokens.min())}..{int(tokens.max())}; the "
-                f"vocabulary is 0..{self.vocabulary - 1}"
-            )
-        return tokens
+        return check_token_ids(tokens, self.vocabulary)
+
+
+def check_token_ids(tokens: Tensor, vocabulary: int) -> Tensor:
+    """`tokens` if they are integer ids [batch, time] in 0..vocabulary-1, else a ValueError."""
+    if tokens.dim() != 2 or tokens.is_floating_point() or tokens.dtype == torch.bool:
+        raise ValueError(
+            f"expected integer token ids [batch, time], got {tokens.dtype} {tuple(tokens.shape)}"
+        )
+    if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= vocabulary):
+        raise ValueError(
+            f"token ids range over {int(tokens.min())}..{int(tokens.max())}; the vocabulary is "
+            f"0..{vocabulary - 1}"
+        )
+    return tokens
